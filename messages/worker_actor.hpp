@@ -1,0 +1,45 @@
+#pragma once
+// The interface of a worker actor: one slot of the pool. A cold worker (actors/cold_worker)
+// starts one process per gremlin; a warm worker (actors/warm_worker) keeps a process that
+// speaks PROTOCOL.md. The scheduler sees only this handle.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+#include "messages/atoms.hpp"
+#include "messages/gremlin.hpp"
+#include "messages/process_events.hpp"
+#include "messages/progress.hpp"
+#include "messages/worker_result.hpp"
+
+namespace gremlins {
+
+/// What a worker reports after warm-up.
+struct warmup_report {
+  bool warm = false;        ///< the worker is ready for gremlins
+  double warmup_ms = 0;     ///< time to `ready` (0 for a cold worker)
+  std::string executor;     ///< the executor it will use: subprocess, fork or inprocess
+  std::string error;        ///< why warm-up failed, with the worker's output
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, warmup_report& x) {
+  return f(caf::meta::type_name("warmup_report"), x.warm, x.warmup_ms, x.executor, x.error);
+}
+
+/// A worker slot. Requests are answered in the order they arrive; several `run` requests may
+/// be outstanding at once (a batch), each gets exactly one worker_result. The `reacts_to`
+/// entries are the worker's own events: process I/O from the process runner, and timers.
+using worker_actor = caf::typed_actor<
+  caf::replies_to<warmup_atom>::with<warmup_report>,
+  caf::replies_to<run_atom, gremlin>::with<worker_result>,
+  caf::reacts_to<proc_start_atom, std::uint64_t, std::int32_t>,
+  caf::reacts_to<proc_lines_atom, std::uint64_t, std::vector<std::string>>,
+  caf::reacts_to<proc_exit_atom, std::uint64_t, process_exit>,
+  caf::reacts_to<deadline_atom, std::uint64_t>,
+  caf::reacts_to<force_kill_atom, std::uint64_t>>;
+
+}  // namespace gremlins

@@ -1,0 +1,78 @@
+#pragma once
+// All child-process handling of the runtime sits behind this interface (like ninja's
+// subprocess.h). The implementation, runtime/process.cpp, is the only file that includes
+// Boost.Process; it runs every fork, pipe read and reap on one I/O thread of its own, so
+// no CAF scheduler thread ever blocks on a process. Events reach their owner through the
+// callbacks, which run on that I/O thread and must not block (actors pass an anon_send).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "messages/pool_config.hpp"
+#include "messages/process_events.hpp"
+
+namespace gremlins {
+
+/// Identifies one started process for the lifetime of a process_runner.
+using process_token = std::uint64_t;
+
+/// What to start.
+struct process_spec {
+  std::vector<std::string> argv;  ///< run as is, never through a shell; argv[0] is looked up on PATH
+  std::string cwd;                ///< empty: the caller's working directory
+  std::vector<std::pair<std::string, std::string>> env;  ///< added to (overriding) the caller's environment
+  /// Open the two protocol pipes and export GREMLIN_REQUEST_FD / GREMLIN_REPLY_FD.
+  bool protocol_pipes = false;
+  start_method method = start_method::auto_;
+  std::size_t output_tail_bytes = 16 * 1024;  ///< how much of stdout+stderr to keep
+};
+
+/// Callbacks of one process; all run on the runner's I/O thread, in this order:
+/// on_started once (or on_exit alone with spawn_error), on_reply_lines any number of
+/// times, on_exit exactly once, after every reply line that was written.
+struct process_callbacks {
+  std::function<void(int pid)> on_started;
+  std::function<void(std::vector<std::string> lines)> on_reply_lines;  ///< protocol lines, without '\n'
+  std::function<void(process_exit)> on_exit;
+};
+
+/// Starts, feeds, kills and reaps child processes. Each child leads its own process group.
+/// When a child's leader exits, whatever is left of its group is killed (SIGKILL), so a
+/// grandchild that holds the output pipe cannot keep the run alive or outlive it.
+class process_runner {
+public:
+  process_runner();
+  /// Kills every remaining process group (SIGKILL), reaps them, stops the I/O thread.
+  ~process_runner();
+  process_runner(const process_runner&) = delete;
+  process_runner& operator=(const process_runner&) = delete;
+
+  /// Queues a start; returns at once. Failures arrive as on_exit with spawn_error.
+  process_token start(process_spec spec, process_callbacks callbacks);
+  /// Writes `data` to the process's request pipe (protocol_pipes), without blocking.
+  void write(process_token token, std::string data);
+  /// Closes the request pipe: the worker sees end of file.
+  void close_requests(process_token token);
+  /// Sends `sig` to the whole process group of `token` (no-op once it was reaped).
+  void kill_group(process_token token, int sig);
+  /// Sends `sig` to the process group `pgid` (a worker's forked child), if it still exists.
+  static void kill_pgid(int pgid, int sig);
+  /// Number of processes started and not yet reaped.
+  std::size_t live_count() const;
+
+  /// Blocking helper for threads that are not actors (the CLI before the actor system
+  /// starts): runs to completion or until `limit`, then kills the group.
+  process_exit run_to_end(process_spec spec, std::chrono::milliseconds limit);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace gremlins
