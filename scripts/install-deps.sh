@@ -9,7 +9,7 @@ packages=(
   libcaf-dev libboost-dev libboost-filesystem-dev
   catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev libtomlplusplus-dev
   python3 python3-pytest python3-coverage python3-jsonschema
-  procps util-linux
+  procps util-linux nodejs npm chromium libcaf-doc
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -20,3 +20,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# The pytest adapter (Debian's python3 finds it without pip) and the HTML report's web
+# component (npm registry) have their own scripts.
+for extra in install-python-adapter.sh install-report-assets.sh; do
+  if [ -f "$here/scripts/$extra" ]; then bash "$here/scripts/$extra"; fi
+done
