@@ -9,7 +9,7 @@ packages=(
   libcaf-dev libboost-dev libboost-filesystem-dev
   catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev libtomlplusplus-dev
   python3 python3-pytest python3-coverage python3-jsonschema
-  procps util-linux nodejs npm chromium libcaf-doc
+  procps util-linux chromium libcaf-doc
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -19,6 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm comes with the machine's Node.js; Debian's own npm only where there is none.
+if ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
 fi
 
 # The pytest adapter (Debian's python3 finds it without pip) and the HTML report's web
