@@ -1,0 +1,280 @@
+#include "runtime/report_json.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <unistd.h>
+
+namespace gremlins {
+
+using nlohmann::json;
+
+namespace {
+
+double round_to(double x, double unit) { return std::round(x / unit) * unit; }
+
+json summary_json(const run_report& report) {
+  summary s = summarize(report.results, report.wall_ms);
+  json j = {{"total", s.total}};
+  for (std::size_t i = 0; i < status_count; ++i)
+    j[to_string(static_cast<status>(i))] = s.counts[i];
+  j["score"] = round_to(s.score, 0.01);
+  j["wall_ms"] = round_to(s.wall_ms, 0.001);
+  return j;
+}
+
+json pool_json(const pool_stats& p) {
+  return {{"executor", p.executor},          {"workers", p.workers},
+          {"warmup_completed", p.warmup_completed}, {"is_warmed_up", p.is_warmed_up},
+          {"restarts", p.restarts},          {"batches", p.batches},
+          {"start_method", p.start_method}};
+}
+
+// Only what the manifest gave goes into the file, so a re-read report shows the same gaps.
+void add_manifest_fields(json& j, const gremlin& g) {
+  if (!g.file.empty()) j["file"] = g.file;
+  if (g.line > 0) {
+    j["line"] = g.line;
+    j["column"] = g.column;
+  }
+  if (g.end_line > 0) {
+    j["end_line"] = g.end_line;
+    j["end_column"] = g.end_column;
+  }
+  if (!g.operator_name.empty()) j["operator"] = g.operator_name;
+  if (!g.description.empty()) j["description"] = g.description;
+  if (!g.original.empty()) j["original"] = g.original;
+  if (!g.replacement.empty()) j["replacement"] = g.replacement;
+  if (g.has_tests) j["tests"] = g.tests;
+  if (g.is_static) j["static"] = true;
+}
+
+json result_json(const worker_result& r, const run_report& report) {
+  json j = {{"gremlin_id", r.gremlin_id},
+            {"status", to_string(r.verdict)},
+            {"killing_test", r.killing_test.empty() ? json(nullptr) : json(r.killing_test)},
+            {"execution_time_ms", round_to(r.execution_time_ms, 0.001)},
+            {"error_output", r.error_output}};
+  auto it = report.gremlins.find(r.gremlin_id);
+  if (it != report.gremlins.end()) add_manifest_fields(j, it->second);
+  return j;
+}
+
+}  // namespace
+
+json to_results_json(const run_report& report) {
+  std::vector<const worker_result*> sorted;
+  for (const auto& r : report.results) sorted.push_back(&r);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](auto* a, auto* b) { return a->gremlin_id < b->gremlin_id; });
+  json results = json::array();
+  for (auto* r : sorted) results.push_back(result_json(*r, report));
+  json tests = json::object();
+  for (const auto& [id, ms] : report.test_durations_ms) tests[id] = {{"duration_ms", ms}};
+  return {{"schema", results_schema},       {"rootdir", report.rootdir},
+          {"interrupted", report.interrupted}, {"summary", summary_json(report)},
+          {"pool", pool_json(report.pool)}, {"tests", tests},
+          {"results", results}};
+}
+
+void write_results_json(const run_report& report, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::string text = to_results_json(report).dump(2) + "\n";
+  // Same folder as the target, so the rename stays on one file system and is atomic.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      throw std::runtime_error("cannot write results file '" + path + "'");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error("cannot write results file '" + path + "': " + ec.message());
+  }
+}
+
+namespace {
+
+// Typed access to one JSON object; every failure names the file and the field's path.
+class field_reader {
+ public:
+  field_reader(const std::string& origin, const json& obj, std::string path)
+      : origin_(origin), obj_(obj), path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
+    throw results_file_error(origin_ + ": field '" + name(key) + "' " + why);
+  }
+  std::string name(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+  const json* find(const char* key) const {
+    auto it = obj_.find(key);
+    return it == obj_.end() ? nullptr : &*it;
+  }
+  const json& need(const char* key) const {
+    if (auto* v = find(key)) return *v;
+    fail(key, "is missing");
+  }
+  std::string str(const char* key, bool required = false) const {
+    const json* v = required ? &need(key) : find(key);
+    if (!v) return {};
+    if (!v->is_string()) fail(key, "must be a string, not " + std::string(v->type_name()));
+    return v->get<std::string>();
+  }
+  double number(const char* key, bool required = false) const {
+    const json* v = required ? &need(key) : find(key);
+    if (!v) return 0;
+    if (!v->is_number()) fail(key, "must be a number, not " + std::string(v->type_name()));
+    return v->get<double>();
+  }
+  bool boolean(const char* key) const {
+    const json* v = find(key);
+    if (!v) return false;
+    if (!v->is_boolean()) fail(key, "must be true or false, not " + std::string(v->type_name()));
+    return v->get<bool>();
+  }
+  std::int64_t integer(const char* key, std::int64_t lo, std::int64_t hi) const {
+    const json* v = find(key);
+    if (!v) return 0;
+    if (!v->is_number_integer()) fail(key, "must be an integer, not " + std::string(v->type_name()));
+    auto x = v->get<std::int64_t>();
+    if (x < lo || x > hi)
+      fail(key, "is out of range (" + std::to_string(lo) + " to " + std::to_string(hi) + ")");
+    return x;
+  }
+  std::vector<std::string> strings(const char* key) const {
+    const json* v = find(key);
+    std::vector<std::string> out;
+    if (!v) return out;
+    if (!v->is_array()) fail(key, "must be an array of strings");
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string()) fail(std::string(key) + "[" + std::to_string(i) + "]", "must be a string");
+      out.push_back((*v)[i].get<std::string>());
+    }
+    return out;
+  }
+  field_reader object(const char* key) const {
+    const json& v = need(key);
+    if (!v.is_object()) fail(key, "must be an object, not " + std::string(v.type_name()));
+    return field_reader(origin_, v, name(key));
+  }
+  const json& raw() const { return obj_; }
+  const std::string& origin() const { return origin_; }
+
+ private:
+  const std::string& origin_;
+  const json& obj_;
+  std::string path_;
+};
+
+constexpr std::int64_t i32max = std::numeric_limits<std::int32_t>::max();
+constexpr std::int64_t u32max = std::numeric_limits<std::uint32_t>::max();
+
+pool_stats read_pool(const field_reader& root) {
+  pool_stats p;
+  if (!root.find("pool")) return p;
+  field_reader f = root.object("pool");
+  p.executor = f.str("executor");
+  p.workers = static_cast<std::uint32_t>(f.integer("workers", 0, u32max));
+  p.warmup_completed = static_cast<std::uint32_t>(f.integer("warmup_completed", 0, u32max));
+  p.is_warmed_up = f.boolean("is_warmed_up");
+  p.restarts = static_cast<std::uint32_t>(f.integer("restarts", 0, u32max));
+  p.batches = static_cast<std::uint32_t>(f.integer("batches", 0, u32max));
+  p.start_method = f.str("start_method");
+  return p;
+}
+
+gremlin read_manifest_fields(const field_reader& f, const std::string& id) {
+  gremlin g;
+  g.id = id;
+  g.file = f.str("file");
+  g.line = static_cast<std::int32_t>(f.integer("line", 0, i32max));
+  g.column = static_cast<std::int32_t>(f.integer("column", 0, i32max));
+  g.end_line = static_cast<std::int32_t>(f.integer("end_line", 0, i32max));
+  g.end_column = static_cast<std::int32_t>(f.integer("end_column", 0, i32max));
+  g.operator_name = f.str("operator");
+  g.description = f.str("description");
+  g.original = f.str("original");
+  g.replacement = f.str("replacement");
+  g.has_tests = f.find("tests") != nullptr;
+  g.tests = f.strings("tests");
+  g.is_static = f.boolean("static");
+  return g;
+}
+
+worker_result read_result(const field_reader& f) {
+  worker_result r;
+  r.gremlin_id = f.str("gremlin_id", true);
+  if (r.gremlin_id.empty()) f.fail("gremlin_id", "is empty");
+  std::string st = f.str("status", true);
+  auto parsed = parse_status(st);
+  if (!parsed)
+    f.fail("status", "is '" + st + "', not one of zapped, survived, timeout, error, no_coverage");
+  r.verdict = *parsed;
+  const json* kt = f.find("killing_test");
+  if (kt && !kt->is_null()) r.killing_test = f.str("killing_test");
+  r.execution_time_ms = f.number("execution_time_ms");
+  r.error_output = f.str("error_output");
+  return r;
+}
+
+}  // namespace
+
+run_report results_from_json(const json& doc, const std::string& origin) {
+  if (!doc.is_object()) throw results_file_error(origin + ": not a JSON object");
+  field_reader root(origin, doc, "");
+  std::string schema = root.str("schema", true);
+  if (schema != results_schema)
+    root.fail("schema", "is '" + schema + "', expected '" + results_schema + "'");
+  run_report report;
+  report.rootdir = root.str("rootdir");
+  report.interrupted = root.boolean("interrupted");
+  report.wall_ms = root.object("summary").number("wall_ms");
+  report.pool = read_pool(root);
+  if (root.find("tests")) {
+    field_reader tests = root.object("tests");
+    for (const auto& [id, entry] : tests.raw().items()) {
+      if (!entry.is_object()) tests.fail(id, "must be an object");
+      report.test_durations_ms[id] = field_reader(origin, entry, tests.name(id)).number("duration_ms");
+    }
+  }
+  const json& results = root.need("results");
+  if (!results.is_array()) root.fail("results", "must be an array");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    std::string path = "results[" + std::to_string(i) + "]";
+    if (!results[i].is_object()) root.fail(path, "must be an object");
+    field_reader f(origin, results[i], path);
+    worker_result r = read_result(f);
+    gremlin g = read_manifest_fields(f, r.gremlin_id);
+    if (!report.gremlins.emplace(r.gremlin_id, std::move(g)).second)
+      f.fail("gremlin_id", "'" + r.gremlin_id + "' appears twice");
+    report.results.push_back(std::move(r));
+  }
+  std::stable_sort(report.results.begin(), report.results.end(),
+                   [](const auto& a, const auto& b) { return a.gremlin_id < b.gremlin_id; });
+  return report;
+}
+
+run_report read_results_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw results_file_error(path + ": cannot open the results file");
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    // e.byte locates the problem; nlohmann's own text repeats it with less context.
+    throw results_file_error(path + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  }
+  return results_from_json(doc, path);
+}
+
+}  // namespace gremlins

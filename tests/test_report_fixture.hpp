@@ -1,0 +1,135 @@
+#pragma once
+// A hand-built run_report shared by the report tests: a small project on disk (two source files
+// and one test file) and gremlins of every status, one of them without a source location.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "runtime/run_report.hpp"
+
+namespace gremlins::testing {
+
+/// A fresh temporary folder, removed when the object goes.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "gremlin-reports-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  std::string str() const { return path.string(); }
+};
+
+/// Writes `text` to `root/rel`, creating folders.
+inline void write_file(const std::filesystem::path& root, const std::string& rel,
+                       const std::string& text) {
+  auto p = root / rel;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+/// Reads a whole file.
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline gremlin make_gremlin(std::string id, std::string file, int line, int col, int end_col,
+                            std::string op, std::string original, std::string replacement,
+                            std::vector<std::string> tests) {
+  gremlin g;
+  g.id = std::move(id);
+  g.file = std::move(file);
+  g.line = line;
+  g.column = col;
+  g.end_line = line;
+  g.end_column = end_col;
+  g.operator_name = std::move(op);
+  g.original = std::move(original);
+  g.replacement = std::move(replacement);
+  g.description = g.original + " to " + g.replacement;
+  g.tests = std::move(tests);
+  g.has_tests = true;
+  return g;
+}
+
+inline worker_result make_result(std::string id, status s, std::string killing = {},
+                                 double ms = 10, std::string err = {}) {
+  return worker_result{std::move(id), s, std::move(killing), ms, std::move(err)};
+}
+
+/// The project: src/calc.py, src/util.py, tests/test_calc.py under `root`.
+inline void write_sample_project(const std::filesystem::path& root) {
+  write_file(root, "src/calc.py",
+             "def add(a, b):\n"
+             "    return a + b\n"
+             "\n"
+             "def is_small(x):\n"
+             "    return x < 10\n"
+             "\n"
+             "def is_big(x):\n"
+             "    return x > 100\n"
+             "\n"
+             "def both(a, b):\n"
+             "    return a and b\n");
+  write_file(root, "src/util.py",
+             "def double(x):\n"
+             "    return x * 2\n");
+  write_file(root, "tests/test_calc.py",
+             "from src.calc import add\n"
+             "\n"
+             "def test_add():\n"
+             "    assert add(1, 2) == 3\n"
+             "\n"
+             "def test_small():\n"
+             "    assert True\n");
+}
+
+/// 8 gremlins: 2 zapped, 3 survived (two files), 1 timeout, 1 error, 1 no_coverage;
+/// score = (2 + 1) / (2 + 1 + 3 + 1) = 42.857...; calc_g008 has no manifest entry at all.
+inline run_report sample_report(const std::string& rootdir) {
+  const std::string t_add = "tests/test_calc.py::test_add";
+  const std::string t_small = "tests/test_calc.py::test_small";
+  run_report r;
+  r.rootdir = rootdir;
+  r.wall_ms = 2000;
+  r.pool.executor = "fork";
+  r.pool.workers = 2;
+  r.pool.warmup_completed = 2;
+  r.pool.is_warmed_up = true;
+  r.pool.restarts = 1;
+  r.pool.batches = 3;
+  r.pool.start_method = "fork";
+  r.test_durations_ms = {{t_add, 3.5}, {t_small, 1.25}};
+  for (auto g : {make_gremlin("calc_g001", "src/calc.py", 2, 13, 14, "arithmetic", "+", "-", {t_add}),
+                 make_gremlin("calc_g002", "src/calc.py", 5, 13, 14, "comparison", "<", "<=", {t_small}),
+                 make_gremlin("calc_g003", "src/calc.py", 8, 13, 14, "comparison", ">", ">=", {t_small}),
+                 make_gremlin("calc_g004", "src/calc.py", 11, 13, 16, "boolean", "and", "or", {t_add}),
+                 make_gremlin("calc_g005", "src/calc.py", 2, 11, 16, "return", "a + b", "None", {t_add}),
+                 make_gremlin("util_g001", "src/util.py", 2, 13, 14, "arithmetic", "*", "/", {t_add}),
+                 make_gremlin("util_g002", "src/util.py", 2, 15, 16, "number", "2", "3", {})})
+    r.gremlins[g.id] = g;
+  r.results = {
+      make_result("calc_g001", status::zapped, t_add, 12.5),
+      make_result("calc_g002", status::survived, "", 11),
+      make_result("calc_g003", status::survived, "", 9.75),
+      make_result("calc_g004", status::timeout, "", 3000, "time limit of 3 s exceeded"),
+      make_result("calc_g005", status::zapped, t_add, 8),
+      make_result("calc_g008", status::error, "", 1,
+                  "collection failed: ImportError: no module named calc\nTraceback ..."),
+      make_result("util_g001", status::survived, "", 7),
+      make_result("util_g002", status::no_coverage, "", 0),
+  };
+  return r;
+}
+
+}  // namespace gremlins::testing
