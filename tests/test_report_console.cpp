@@ -1,0 +1,111 @@
+// The console report: counts, score and its definition, rate, and the gremlins worth a look.
+#include <catch2/catch.hpp>
+
+#include "runtime/report_console.hpp"
+#include "tests/test_report_fixture.hpp"
+
+using namespace gremlins;
+using namespace gremlins::testing;
+
+namespace {
+
+std::string plain(const run_report& r, std::size_t max = 20, bool all = false) {
+  console_options o;
+  o.max_survivors = max;
+  o.show_all = all;
+  return render_console_report(r, o);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+std::string fmt_id(int i) {
+  std::string n = std::to_string(i);
+  return "a_g" + std::string(3 - n.size(), '0') + n;
+}
+
+}  // namespace
+
+TEST_CASE("console report: counts, score with its definition, wall time and rate",
+          "[report][console]") {
+  std::string out = plain(sample_report("/p"));
+  CHECK_THAT(out, Catch::Contains("8 gremlins in 2.00 s (4.0 gremlins/s)"));
+  CHECK_THAT(out, Catch::Contains("2 workers (fork)"));
+  CHECK_THAT(out, Catch::Contains("  zapped           2\n"));
+  CHECK_THAT(out, Catch::Contains("  survived         3\n"));
+  CHECK_THAT(out, Catch::Contains("  timeout          1\n"));
+  CHECK_THAT(out, Catch::Contains("  error            1\n"));
+  CHECK_THAT(out, Catch::Contains("  no_coverage      1\n"));
+  CHECK_THAT(out, Catch::Contains("Score: 42.86%"));
+  CHECK_THAT(out, Catch::Contains("(zapped + timeout) / (zapped + timeout + survived + no_coverage) = 3 / 7"));
+  CHECK_THAT(out, Catch::Contains("errors are not scored"));
+  CHECK(out.find('\x1b') == std::string::npos);
+  CHECK_THAT(out, !Catch::Contains("Interrupted"));
+}
+
+TEST_CASE("console report: survivors at file:line grouped by file, sorted by line",
+          "[report][console]") {
+  std::string out = plain(sample_report("/p"));
+  auto g2 = out.find("  src/calc.py:5  < to <=  (comparison)  [calc_g002]\n");
+  auto g3 = out.find("  src/calc.py:8  > to >=  (comparison)  [calc_g003]\n");
+  auto u1 = out.find("  src/util.py:2  * to /  (arithmetic)  [util_g001]\n");
+  REQUIRE(g2 != std::string::npos);
+  REQUIRE(g3 != std::string::npos);
+  REQUIRE(u1 != std::string::npos);
+  CHECK(out.find("Survived (3):") < g2);
+  CHECK(g2 < g3);
+  CHECK(g3 < u1);
+  // A blank line separates the files.
+  CHECK(out.substr(g3, u1 - g3).find("\n\n") != std::string::npos);
+  CHECK_THAT(out, Catch::Contains("Timeouts (1):\n  src/calc.py:11  and to or  (boolean)  [calc_g004]"));
+  CHECK_THAT(out, Catch::Contains("Not covered by any test (1):\n  src/util.py:2  2 to 3  (number)  [util_g002]"));
+  // Zapped gremlins are not listed one by one.
+  CHECK_THAT(out, !Catch::Contains("[calc_g001]"));
+}
+
+TEST_CASE("console report: errors with the first line of their output", "[report][console]") {
+  std::string out = plain(sample_report("/p"));
+  CHECK_THAT(out, Catch::Contains("Errors (1):\n  (no location)  [calc_g008]  "
+                                  "collection failed: ImportError: no module named calc\n"));
+  CHECK_THAT(out, !Catch::Contains("Traceback"));
+  CHECK(first_line("\n  \n  boom  \nmore") == "boom");
+  CHECK(first_line("") == "");
+}
+
+TEST_CASE("console report: survivors limited, with a hint to show all", "[report][console]") {
+  run_report r;
+  r.wall_ms = 1000;
+  for (int i = 1; i <= 30; ++i) {
+    std::string id = fmt_id(i);
+    r.gremlins[id] = make_gremlin(id, "src/a.py", i, 0, 1, "comparison", "<", "<=", {"t"});
+    r.results.push_back(make_result(id, status::survived));
+  }
+  std::string limited = plain(r, 20);
+  CHECK(count_of(limited, "src/a.py:") == 20);
+  CHECK_THAT(limited, Catch::Contains("  … 10 more, use --show-all\n"));
+  CHECK_THAT(limited, Catch::Contains("src/a.py:20 "));
+  CHECK_THAT(limited, !Catch::Contains("src/a.py:21 "));
+  std::string all = plain(r, 20, true);
+  CHECK(count_of(all, "src/a.py:") == 30);
+  CHECK_THAT(all, !Catch::Contains("more, use --show-all"));
+  CHECK(count_of(plain(r, 0), "src/a.py:") == 30);
+  CHECK(count_of(plain(r, 5), "src/a.py:") == 5);
+}
+
+TEST_CASE("console report: colour only when asked, interrupted runs and unplaced gremlins",
+          "[report][console]") {
+  run_report r = sample_report("/p");
+  r.interrupted = true;
+  console_options o;
+  o.color = true;
+  o.mention_unplaced = true;
+  std::string out = render_console_report(r, o);
+  CHECK_THAT(out, Catch::Contains("\x1b[31m"));
+  CHECK_THAT(out, Catch::Contains("\x1b[1;31m42.86%\x1b[0m"));
+  CHECK_THAT(out, Catch::StartsWith("\x1b[1;33mInterrupted: these are the results so far."));
+  CHECK_THAT(out, Catch::Contains("1 gremlin(s) have no source file"));
+  CHECK_THAT(plain(r), !Catch::Contains("have no source file"));
+}
