@@ -1,0 +1,133 @@
+#include "cli/progress_line.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace gremlins {
+
+namespace {
+
+double steady_ms() {
+  using namespace std::chrono;
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string paint(const std::string& text, const char* code, bool on) {
+  return on ? std::string(code) + text + "\x1b[0m" : text;
+}
+
+double rate_of(const progress& p, double now_ms) {
+  return now_ms > 0 ? p.completed / (now_ms / 1000.0) : 0;
+}
+
+std::string eta_of(const progress& p, double rate) {
+  if (p.completed >= p.total) return "0s";
+  if (rate <= 0) return "?";
+  return format_duration((p.total - p.completed) / rate);
+}
+
+std::string bar(double percentage, std::size_t width) {
+  auto full = static_cast<std::size_t>(percentage / 100.0 * width);
+  if (full > width) full = width;
+  return "[" + std::string(full, '#') + std::string(width - full, '.') + "]";
+}
+
+}  // namespace
+
+std::string format_duration(double seconds) {
+  auto s = static_cast<long long>(std::llround(std::max(0.0, seconds)));
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}:{:02}", s / 60, s % 60);
+  return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+progress_line::progress_line(std::FILE* out, progress_options options)
+    : out_(out), options_(options), started_ms_(steady_ms()) {
+  // A plain log needs no "0 %" line: its first line waits for a step or the interval from the
+  // start; a terminal shows the first result at once.
+  last_draw_ms_ = options_.is_tty ? -1e18 : 0;
+}
+
+progress_line::~progress_line() { finish(); }
+
+double progress_line::now_ms(const progress& p) const {
+  return p.elapsed_ms > 0 ? p.elapsed_ms : steady_ms() - started_ms_;
+}
+
+std::string progress_line::tty_text(const progress& p, double now, bool c) const {
+  double rate = rate_of(p, now);
+  return fmt::format("{}/{} {:3.0f}% {} {} {}  {:.1f} g/s  ETA {}", p.completed, p.total,
+                     p.percentage(), bar(p.percentage(), 20),
+                     paint(fmt::format("zapped {}", p.count(status::zapped)), "\x1b[32m", c),
+                     paint(fmt::format("survived {}", p.count(status::survived)), "\x1b[31m", c),
+                     rate, eta_of(p, rate));
+}
+
+std::string progress_line::plain_text(const progress& p, double now) const {
+  double rate = rate_of(p, now);
+  return fmt::format("gremlin-actors: {}/{} ({:.0f}%) zapped {}, survived {}, {:.1f} gremlins/s, "
+                     "{} left\n",
+                     p.completed, p.total, p.percentage(), p.count(status::zapped),
+                     p.count(status::survived), rate, eta_of(p, rate));
+}
+
+void progress_line::draw(const progress& p, double now) {
+  if (options_.is_tty) {
+    std::string text = tty_text(p, now, options_.color);
+    // Colour codes take no room on screen; pad over what the previous, longer line left.
+    std::size_t width = tty_text(p, now, false).size();
+    std::string pad(last_width_ > width ? last_width_ - width : 0, ' ');
+    std::fputs(("\r" + text + pad).c_str(), out_);
+    last_width_ = width;
+  } else {
+    std::fputs(plain_text(p, now).c_str(), out_);
+    last_bucket_ = static_cast<unsigned>(p.percentage()) / options_.plain_step_percent;
+  }
+  std::fflush(out_);
+  last_draw_ms_ = now;
+  pending_ = false;
+}
+
+void progress_line::update(const progress& p, const worker_result& /*last*/) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (options_.quiet || finished_) return;
+  double now = now_ms(p);
+  last_ = p;
+  last_now_ = now;
+  pending_ = true;
+  bool done = p.completed >= p.total;
+  bool due;
+  if (options_.is_tty) {
+    due = !seen_ || done || now - last_draw_ms_ >= options_.tty_interval_ms;
+  } else {
+    unsigned bucket = static_cast<unsigned>(p.percentage()) / options_.plain_step_percent;
+    due = done || bucket > last_bucket_ || now - last_draw_ms_ >= options_.plain_interval_ms;
+  }
+  seen_ = true;
+  if (due) draw(p, now);
+}
+
+void progress_line::finish() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (options_.quiet || finished_) return;
+  finished_ = true;
+  if (!seen_) return;
+  if (pending_) draw(last_, last_now_);
+  if (options_.is_tty) {
+    std::fputs("\n", out_);
+    std::fflush(out_);
+  }
+}
+
+bool stdout_is_tty() { return ::isatty(STDOUT_FILENO) == 1; }
+
+bool color_enabled(bool no_color_flag, bool is_tty) {
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color_flag || (no_color && *no_color)) return false;
+  return is_tty;
+}
+
+}  // namespace gremlins

@@ -1,0 +1,68 @@
+#pragma once
+// Live progress on the console, fed by the result aggregator's progress events.
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "messages/progress.hpp"
+#include "messages/worker_result.hpp"
+
+namespace gremlins {
+
+/// How progress is shown.
+struct progress_options {
+  bool quiet = false;               ///< show nothing
+  bool color = false;               ///< ANSI colours (see color_enabled)
+  bool is_tty = false;              ///< one line redrawn in place; otherwise plain periodic lines
+  double tty_interval_ms = 100;     ///< at most 10 redraws a second
+  double plain_interval_ms = 5000;  ///< a plain line at least every 5 s of progress...
+  unsigned plain_step_percent = 10; ///< ...or whenever another 10 % is done
+};
+
+/// Progress display: a single updating line on a terminal, periodic lines in a CI log.
+/// Thread-safe; the time base is the aggregator's `elapsed_ms` (a clock of its own when 0).
+class progress_line {
+ public:
+  /// Writes to `out` (not owned).
+  progress_line(std::FILE* out, progress_options options);
+  /// Calls finish().
+  ~progress_line();
+  progress_line(const progress_line&) = delete;
+  progress_line& operator=(const progress_line&) = delete;
+
+  /// One result arrived; `p` is the aggregator's snapshot after it. Draws when it is time to.
+  void update(const progress& p, const worker_result& last);
+  /// Draws the last state if it was not drawn yet and ends the line. Idempotent.
+  void finish();
+
+ private:
+  std::string tty_text(const progress& p, double now_ms, bool color) const;
+  std::string plain_text(const progress& p, double now_ms) const;
+  double now_ms(const progress& p) const;
+  void draw(const progress& p, double now);
+
+  std::FILE* out_;
+  progress_options options_;
+  std::mutex mutex_;
+  progress last_;
+  double last_now_ = 0;
+  bool seen_ = false;
+  bool pending_ = false;        ///< last_ has not been drawn
+  bool finished_ = false;
+  double last_draw_ms_ = -1e18;
+  unsigned last_bucket_ = 0;    ///< plain mode: the last 10 % step printed
+  std::size_t last_width_ = 0;  ///< TTY mode: visible width of the line on screen
+  double started_ms_ = 0;       ///< own clock, for snapshots without elapsed_ms
+};
+
+/// True when stdout is a terminal.
+bool stdout_is_tty();
+
+/// Colour is on for a terminal unless --no-color was given or NO_COLOR is set (non-empty).
+bool color_enabled(bool no_color_flag, bool is_tty);
+
+/// "6s", "2:05", "1:02:05": a duration for humans.
+std::string format_duration(double seconds);
+
+}  // namespace gremlins

@@ -1,0 +1,215 @@
+// Live progress: the redrawn terminal line (throttled), plain periodic lines, quiet, colour,
+// and one run under a real pseudo-terminal.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <pty.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/progress_line.hpp"
+// The test binary links the library only, not the CLI's objects: compile the CLI piece here
+// unless the build links it in (then it defines GREMLINS_TESTS_LINK_CLI).
+#ifndef GREMLINS_TESTS_LINK_CLI
+#include "cli/progress_line.cpp"
+#endif
+
+using namespace gremlins;
+
+namespace {
+
+/// Reads everything from a fd until EOF (or EIO from a pty whose other side closed).
+std::string drain(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+    else if (n < 0 && errno == EINTR) continue;
+    else break;
+  }
+  return out;
+}
+
+/// Runs `feed` against a progress_line writing into a pipe; returns what it wrote.
+template <class Feed>
+std::string capture(progress_options o, Feed feed) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::FILE* w = ::fdopen(fds[1], "w");
+  {
+    progress_line line(w, o);
+    feed(line);
+  }
+  std::fclose(w);
+  std::string out = drain(fds[0]);
+  ::close(fds[0]);
+  return out;
+}
+
+/// `n` results of `total`, every `step_ms` apart; every 4th survives.
+void feed_results(progress_line& line, std::uint32_t n, std::uint32_t total, double step_ms) {
+  progress p;
+  p.total = total;
+  for (std::uint32_t i = 1; i <= n; ++i) {
+    status s = i % 4 == 0 ? status::survived : status::zapped;
+    p.completed = i;
+    ++p.counts[static_cast<std::size_t>(s)];
+    p.elapsed_ms = i * step_ms;
+    line.update(p, worker_result{"g" + std::to_string(i), s, "", 1, ""});
+  }
+}
+
+std::size_t count_of(const std::string& text, char c) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), c));
+}
+
+}  // namespace
+
+TEST_CASE("progress on a terminal: one line redrawn, throttled, ended by a newline",
+          "[report][progress]") {
+  progress_options o;
+  o.is_tty = true;
+  // 100 results over 1 s: at most one redraw per 100 ms, plus the first and the last.
+  std::string out = capture(o, [](progress_line& l) { feed_results(l, 100, 100, 10); });
+  CHECK(count_of(out, '\r') >= 10);
+  CHECK(count_of(out, '\r') <= 12);
+  CHECK(count_of(out, '\n') == 1);
+  CHECK_THAT(out, Catch::EndsWith("\n"));
+  std::string last = out.substr(out.rfind('\r') + 1);
+  CHECK_THAT(last, Catch::StartsWith("100/100 100% [####################] zapped 75 survived 25"));
+  CHECK_THAT(last, Catch::Contains("100.0 g/s"));
+  CHECK_THAT(last, Catch::Contains("ETA 0s"));
+  CHECK_THAT(out, Catch::Contains("\r1/100   1% [....................] zapped 1 survived 0  "));
+  CHECK(out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("progress on a terminal: rate and time left", "[report][progress]") {
+  progress_options o;
+  o.is_tty = true;
+  // 10 of 40 done in 5 s: 2 g/s, 30 left → 15 s.
+  std::string out = capture(o, [](progress_line& l) { feed_results(l, 10, 40, 500); });
+  std::string last = out.substr(out.rfind('\r') + 1);
+  CHECK_THAT(last, Catch::StartsWith("10/40  25% [#####...............]"));
+  CHECK_THAT(last, Catch::Contains("2.0 g/s  ETA 15s"));
+}
+
+TEST_CASE("progress: finish draws the state not drawn yet; shorter lines are padded",
+          "[report][progress]") {
+  progress_options o;
+  o.is_tty = true;
+  std::string out = capture(o, [](progress_line& l) {
+    feed_results(l, 3, 10, 1);  // throttled: only the first result is drawn at once
+    l.finish();
+    l.finish();
+  });
+  CHECK(count_of(out, '\r') == 2);
+  CHECK(count_of(out, '\n') == 1);
+  CHECK_THAT(out, Catch::Contains("\r3/10  30%"));
+  // Going from "ETA 3:00"-like text to a shorter one must blank the rest of the old line.
+  std::string padded = capture(o, [](progress_line& l) {
+    progress p;
+    p.total = 10;
+    p.completed = 1;
+    p.elapsed_ms = 100000;  // 9 left at 0.01 g/s: "ETA 15:00"
+    l.update(p, {});
+    p.completed = 2;
+    p.elapsed_ms = 100200;  // 8 left at 0.02 g/s: "ETA 6:41", one character shorter
+    l.update(p, {});
+  });
+  auto first = padded.substr(1, padded.find('\r', 1) - 1);
+  auto second = padded.substr(padded.rfind('\r') + 1);
+  second.pop_back();  // the newline
+  CHECK_THAT(first, Catch::EndsWith("ETA 15:00"));
+  CHECK_THAT(second, Catch::EndsWith("ETA 6:41 "));
+  CHECK(second.size() == first.size());
+  CHECK_THAT(second, Catch::EndsWith(" "));
+}
+
+TEST_CASE("progress in a log: plain lines every 10 % or every 5 s", "[report][progress]") {
+  progress_options o;
+  o.is_tty = false;
+  std::string out = capture(o, [](progress_line& l) { feed_results(l, 100, 100, 1); });
+  CHECK(out.find('\r') == std::string::npos);
+  CHECK(count_of(out, '\n') == 10);
+  CHECK_THAT(out, Catch::StartsWith("gremlin-actors: 10/100 (10%) zapped 8, survived 2"));
+  CHECK_THAT(out, Catch::EndsWith("gremlin-actors: 100/100 (100%) zapped 75, survived 25, "
+                                  "1000.0 gremlins/s, 0s left\n"));
+  // A slow run of 1000 gremlins: 12 results, 1 s apart, never reach 10 %: the 5 s rule prints.
+  std::string slow = capture(o, [](progress_line& l) { feed_results(l, 12, 1000, 1000); });
+  CHECK(count_of(slow, '\n') == 3);  // at 5 s, 10 s, and the state at finish (12 s)
+  CHECK_THAT(slow, Catch::StartsWith("gremlin-actors: 5/1000 (0%)"));
+  CHECK_THAT(slow, Catch::Contains("gremlin-actors: 12/1000 (1%)"));
+}
+
+TEST_CASE("progress: quiet writes nothing; colour only when enabled", "[report][progress]") {
+  progress_options o;
+  o.quiet = true;
+  o.is_tty = true;
+  CHECK(capture(o, [](progress_line& l) { feed_results(l, 50, 50, 10); }).empty());
+  o.quiet = false;
+  o.color = true;
+  std::string colored = capture(o, [](progress_line& l) { feed_results(l, 5, 5, 10); });
+  CHECK_THAT(colored, Catch::Contains("\x1b[32mzapped 4\x1b[0m"));
+  CHECK_THAT(colored, Catch::Contains("\x1b[31msurvived 1\x1b[0m"));
+
+  ::unsetenv("NO_COLOR");
+  CHECK(color_enabled(false, true));
+  CHECK_FALSE(color_enabled(true, true));
+  CHECK_FALSE(color_enabled(false, false));
+  ::setenv("NO_COLOR", "1", 1);
+  CHECK_FALSE(color_enabled(false, true));
+  ::setenv("NO_COLOR", "", 1);  // no-color.org: only a non-empty value counts
+  CHECK(color_enabled(false, true));
+  ::unsetenv("NO_COLOR");
+}
+
+TEST_CASE("progress: durations for humans", "[report][progress]") {
+  CHECK(format_duration(0) == "0s");
+  CHECK(format_duration(59.4) == "59s");
+  CHECK(format_duration(125) == "2:05");
+  CHECK(format_duration(3725) == "1:02:05");
+}
+
+TEST_CASE("progress under a real pseudo-terminal draws the terminal line", "[report][progress]") {
+  int master = -1;
+  std::fflush(stdout);  // nothing of the parent's buffer may reach the child's terminal
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Child: stdout is the pty's slave side. Report what stdout_is_tty says, then draw.
+    progress_options o;
+    o.is_tty = stdout_is_tty();
+    std::printf("is_tty=%d\n", o.is_tty ? 1 : 0);
+    {
+      progress_line line(stdout, o);
+      feed_results(line, 20, 20, 10);
+    }
+    std::fflush(stdout);
+    ::_exit(0);
+  }
+  std::string out = drain(master);  // ends with EIO once the child has gone
+  ::close(master);
+  int st = 0;
+  REQUIRE(::waitpid(pid, &st, 0) == pid);
+  CHECK(WIFEXITED(st));
+  CHECK_THAT(out, Catch::StartsWith("is_tty=1\r\n"));  // the terminal turned \n into \r\n
+  CHECK_THAT(out, Catch::Contains("\r1/20   5%"));
+  CHECK_THAT(out, Catch::Contains("\r20/20 100% [####################] zapped 15 survived 5"));
+
+  // And a pipe is not a terminal.
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::fflush(stdout);
+  pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::_exit(stdout_is_tty() ? 1 : 0);
+  }
+  ::close(fds[1]);
+  ::close(fds[0]);
+  REQUIRE(::waitpid(pid, &st, 0) == pid);
+  CHECK(WEXITSTATUS(st) == 0);
+}
