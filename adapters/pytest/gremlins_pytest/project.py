@@ -1,0 +1,205 @@
+"""A project's Python sources: which files are targets, their module names, and the
+instrumented tree written from them (the project's own files are only ever read)."""
+
+import hashlib
+import os
+import shutil
+import sys
+import tokenize
+
+from . import instrument, switch
+
+#: Folder names never searched for targets.
+EXCLUDED_DIRS = {
+    "tests", "test", "testing", "__pycache__", "build", "dist", "node_modules", "site-packages",
+    "venv", "env", "docs", "examples",
+}
+#: File names never instrumented.
+EXCLUDED_FILES = {"conftest.py", "setup.py", "noxfile.py", "_gremlins_switch.py"}
+
+
+class UsageError(Exception):
+    """Bad input: the message says what and where; the command exits with code 2."""
+
+
+def is_test_file(name):
+    return (name in EXCLUDED_FILES or name.startswith("test_") or name.endswith("_test.py")
+            or not name.endswith(".py"))
+
+
+def is_excluded_dir(path, name):
+    return (name.startswith(".") or name in EXCLUDED_DIRS or name.endswith(".egg-info")
+            or os.path.exists(os.path.join(path, "pyvenv.cfg")))
+
+
+def _walk(project, folder):
+    """Project-relative paths of the source files under ``folder`` (sorted, deterministic)."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not is_excluded_dir(os.path.join(root, d), d))
+        for name in sorted(files):
+            if not is_test_file(name):
+                found.append(os.path.relpath(os.path.join(root, name), project))
+    return found
+
+
+def discover(project):
+    """Default targets: the packages and modules of ``src/`` if it has any, else the flat
+    layout's top-level packages (folders with ``__init__.py``) and modules."""
+    src = os.path.join(project, "src")
+    if os.path.isdir(src):
+        files = _walk(project, src)
+        if files:
+            return files
+    files = []
+    for name in sorted(os.listdir(project)):
+        path = os.path.join(project, name)
+        if os.path.isfile(path) and not is_test_file(name):
+            files.append(name)
+        elif (os.path.isdir(path) and not is_excluded_dir(path, name)
+              and os.path.isfile(os.path.join(path, "__init__.py"))):
+            files.extend(_walk(project, path))
+    return files
+
+
+def resolve_targets(project, targets):
+    """Project-relative source files of explicit targets (files or folders, relative to the
+    project or absolute inside it); a comma inside one argument separates targets too."""
+    files = []
+    for target in (t.strip() for arg in targets for t in arg.split(",")):
+        if not target:
+            continue
+        path = os.path.normpath(os.path.join(project, target))
+        if os.path.relpath(path, project).startswith(".."):
+            raise UsageError("--targets: %s is outside the project %s" % (target, project))
+        if os.path.isdir(path):
+            files.extend(_walk(project, path))
+        elif os.path.isfile(path) and path.endswith(".py"):
+            files.append(os.path.relpath(path, project))
+        else:
+            raise UsageError("--targets: %s is not a Python file or folder of %s"
+                             % (target, project))
+    return sorted(set(files))
+
+
+def import_root(project, relpath):
+    """The sys.path entry a file is imported from: ``src/`` for the src layout, else the
+    first folder above it that is not a package."""
+    parts = relpath.replace(os.sep, "/").split("/")
+    if parts[0] == "src" and len(parts) > 1:
+        return "src"
+    folder = os.path.dirname(relpath)
+    while folder and os.path.isfile(os.path.join(project, folder, "__init__.py")):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def module_name(project, relpath):
+    """(dotted module name, is package, path relative to the import root)."""
+    root = import_root(project, relpath)
+    inner = os.path.relpath(relpath, root) if root else relpath
+    parts = inner.replace(os.sep, "/")[:-3].split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package, inner
+
+
+def id_prefixes(relpaths):
+    """Each file's gremlin id prefix; files whose tokens collide get a short path hash."""
+    prefixes = {p: instrument.id_prefix(p) for p in relpaths}
+    counts = {}
+    for prefix in prefixes.values():
+        counts[prefix] = counts.get(prefix, 0) + 1
+    for path, prefix in prefixes.items():
+        if counts[prefix] > 1:
+            digest = hashlib.sha1(path.replace(os.sep, "/").encode()).hexdigest()[:6]
+            prefixes[path] = "%s_%s" % (prefix, digest)
+    return prefixes
+
+
+def read_source(path):
+    with tokenize.open(path) as handle:
+        return handle.read()
+
+
+def _prepare_folder(inst):
+    """An empty instrumented folder; refuses to delete a folder it did not make."""
+    if os.path.isdir(inst):
+        entries = os.listdir(inst)
+        if entries and "_gremlins_switch.py" not in entries:
+            raise UsageError("%s exists and was not made by gremlins_pytest; not replacing it"
+                             % inst)
+        shutil.rmtree(inst)
+    os.makedirs(inst)
+
+
+def _copy_data_files(project, relpaths, inst):
+    """Non-Python files next to instrumented package modules (so __file__-relative data works)."""
+    done = set()
+    for relpath in relpaths:
+        name, is_package, inner = module_name(project, relpath)
+        if not is_package:
+            continue
+        source_dir = os.path.dirname(os.path.join(project, relpath))
+        target_dir = os.path.dirname(os.path.join(inst, inner))
+        if source_dir in done:
+            continue
+        done.add(source_dir)
+        for entry in os.listdir(source_dir):
+            path = os.path.join(source_dir, entry)
+            if (os.path.isfile(path) and not entry.endswith((".py", ".pyc"))
+                    and not entry.startswith(".")):
+                shutil.copy2(path, os.path.join(target_dir, entry))
+
+
+def build(project, relpaths, inst, operators, log=lambda message: None):
+    """Instrument ``relpaths`` into ``inst``: returns the manifest entries (without tests),
+    in id order, and the module map written into ``_gremlins_switch.py``."""
+    _prepare_folder(inst)
+    prefixes = id_prefixes(relpaths)
+    gremlins, modules, owners = [], {}, {}
+    for relpath in relpaths:
+        name, is_package, inner = module_name(project, relpath)
+        if not name or name in owners:
+            log("skipping %s: module name %r already taken by %s" % (relpath, name,
+                                                                     owners.get(name)))
+            continue
+        owners[name] = relpath
+        source = read_source(os.path.join(project, relpath))
+        try:
+            result = instrument.instrument_source(source, relpath.replace(os.sep, "/"),
+                                                  operators, prefix=prefixes[relpath])
+        except (SyntaxError, ValueError) as exc:
+            log("not instrumenting %s: %s" % (relpath, exc))
+            result = instrument.Instrumented(source, [])
+        out = os.path.join(inst, inner)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(result.source)
+        original_dir = os.path.dirname(os.path.join(project, relpath)) if is_package else None
+        modules[name] = [inner.replace(os.sep, "/"), is_package, original_dir]
+        gremlins.extend(site.as_manifest(relpath.replace(os.sep, "/")) for site in result.sites)
+    _copy_data_files(project, list(owners.values()), inst)
+    with open(os.path.join(inst, "_gremlins_switch.py"), "w", encoding="utf-8") as handle:
+        handle.write(switch.render(modules))
+    gremlins.sort(key=lambda g: g["id"])
+    return gremlins, modules
+
+
+def python_path(inst, extra=()):
+    """PYTHONPATH for running the instrumented project: the instrumented tree first, then the
+    adapter (so ``-m gremlins_pytest...`` works), then ``extra``, then the caller's own."""
+    adapter = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parts = [inst, adapter] + [os.path.abspath(p) for p in extra]
+    parts += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    seen, ordered = set(), []
+    for part in parts:
+        if part not in seen:
+            seen.add(part)
+            ordered.append(part)
+    return os.pathsep.join(ordered)
+
+
+def interpreter():
+    return os.path.abspath(sys.executable)

@@ -1,0 +1,78 @@
+"""What the baseline and the cold runner share: reading run.json and the manifest, importing
+the switch from the instrumented tree, and pytest plugins that select tests and watch results."""
+
+import importlib
+import json
+import os
+import sys
+
+SWITCH_MODULE = "_gremlins_switch"
+
+
+class UsageError(Exception):
+    """Bad input: exit code 2 with this message."""
+
+
+def read_json(path, what):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise UsageError("cannot read %s %s: %s" % (what, path, exc.strerror)) from None
+    except ValueError as exc:
+        raise UsageError("%s %s is not valid JSON: %s" % (what, path, exc)) from None
+
+
+def load_run(gremlins_dir):
+    """OUT/run.json as written by ``prepare``."""
+    run = read_json(os.path.join(gremlins_dir, "run.json"), "run file")
+    for field in ("project", "instrumented_dir", "manifest"):
+        if not isinstance(run.get(field), str):
+            raise UsageError("%s: field %r is missing" % (os.path.join(gremlins_dir, "run.json"),
+                                                         field))
+    return run
+
+
+def import_switch(instrumented_dir):
+    """Put the instrumented tree first on sys.path and import the switch module (which also
+    installs the finder that keeps the instrumented modules winning)."""
+    if instrumented_dir not in sys.path:
+        sys.path.insert(0, instrumented_dir)
+    return importlib.import_module(SWITCH_MODULE)
+
+
+class SelectTests:
+    """pytest plugin: keep only the given node ids, in the given order."""
+
+    def __init__(self, nodeids):
+        self.order = {}
+        for nodeid in nodeids:
+            self.order.setdefault(nodeid, len(self.order))
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        selected = sorted((i for i in items if i.nodeid in self.order),
+                          key=lambda i: self.order[i.nodeid])
+        deselected = [i for i in items if i.nodeid not in self.order]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+class Outcomes:
+    """pytest plugin: the first failing test and whether collection failed."""
+
+    def __init__(self):
+        self.killing_test = None
+        self.output = ""
+        self.collection_errors = 0
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors += 1
+            if not self.output:
+                self.output = str(report.longrepr)[-2000:]
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed and self.killing_test is None:
+            self.killing_test = report.nodeid
+            self.output = str(report.longrepr)[-2000:]
