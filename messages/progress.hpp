@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "caf/meta/type_name.hpp"
@@ -36,12 +37,13 @@ struct pool_stats {
   std::uint32_t restarts = 0;
   std::uint32_t batches = 0;
   std::string start_method;      ///< the start method actually used
+  std::string warmup_error;      ///< why warm-up failed (with the worker's output), if it did
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
   return f(caf::meta::type_name("pool_stats"), x.executor, x.workers, x.warmup_completed,
-           x.is_warmed_up, x.restarts, x.batches, x.start_method);
+           x.is_warmed_up, x.restarts, x.batches, x.start_method, x.warmup_error);
 }
 
 }  // namespace gremlins

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "caf/error.hpp"
+#include "caf/make_message.hpp"
 #include "caf/replies_to.hpp"
 #include "caf/typed_actor.hpp"
 #include "messages/atoms.hpp"
@@ -16,6 +18,20 @@
 #include "messages/worker_result.hpp"
 
 namespace gremlins {
+
+/// Why a worker actor quit on its own, as the error category "gremlins" of its exit reason.
+/// The scheduler reads it to decide whom to blame; the error's context holds a message.
+enum class worker_exit : std::uint8_t {
+  process_died = 1,  ///< its process died mid-gremlin: the oldest unanswered gremlin is blamed
+  recycled = 2,      ///< it answered everything it owed and wants a fresh replacement: no blame
+  warmup_failed = 3, ///< it never became ready (after its retries)
+};
+
+/// The exit reason a worker quits with.
+inline caf::error make_error(worker_exit x, std::string message) {
+  return caf::error(static_cast<std::uint8_t>(x), caf::atom("gremlins"),
+                    caf::make_message(std::move(message)));
+}
 
 /// What a worker reports after warm-up.
 struct warmup_report {

@@ -1,0 +1,302 @@
+// The scheduler owns the queue and supervises the workers. Each worker slot holds the
+// gremlins it was sent and has not answered yet, oldest first; worker actors answer in
+// order, so when a worker dies the oldest unanswered gremlin is the one it was running.
+// That gremlin alone is blamed (retried once on a new worker; a gremlin that takes down two
+// workers is an error); the rest of its batch is requeued untouched. Replacements are capped
+// by cfg.max_restarts.
+//
+// Work reaches workers in one of two ways: `pull` (idle workers take the next unit from a
+// shared queue) or a static assignment by the seed's strategies (each slot owns a bucket).
+// A unit is one gremlin, or a batch of batch_size gremlins whose requests are all sent at once.
+
+#include "actors/batch_scheduler.hpp"
+
+#include <deque>
+
+#include "caf/actor_system.hpp"
+#include "caf/system_messages.hpp"
+#include "caf/exit_reason.hpp"
+#include "caf/sec.hpp"
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+#include "caf/typed_response_promise.hpp"
+#include "runtime/distribution.hpp"
+
+namespace gremlins {
+
+namespace {
+
+struct work_item {
+  gremlin g;
+  std::uint32_t attempts = 0;  ///< workers this gremlin has taken down
+};
+
+struct slot {
+  worker_actor handle;
+  std::deque<work_item> own;        ///< static assignment (round-robin, weighted)
+  std::deque<work_item> in_flight;  ///< sent, not answered; oldest first
+  bool alive = false;
+  bool served = false;              ///< answered at least one gremlin
+};
+
+struct scheduler_state {
+  scheduler_setup setup;
+  std::vector<slot> slots;
+  std::deque<work_item> shared;  ///< pull mode
+  std::uint32_t pending = 0;     ///< gremlins of this run without a result
+  std::optional<caf::typed_response_promise<pool_stats>> done;
+  pool_stats stats;
+  bool finished = false;
+  static inline const char* name = "batch_scheduler";
+};
+
+using sched_pointer = scheduler_actor::stateful_pointer<scheduler_state>;
+
+void feed(sched_pointer self, std::size_t i);
+void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who, const caf::error& why);
+
+bool static_assignment(const scheduler_state& st) {
+  return st.setup.cfg.strategy != distribution::pull;
+}
+
+void record(sched_pointer self, worker_result r) {
+  self->send(self->state.setup.aggregator, add_result_atom::value, std::move(r));
+}
+
+void spawn_worker(sched_pointer self, std::size_t i) {
+  auto& s = self->state.slots[i];
+  s.handle = self->state.setup.make_worker(self->system(), static_cast<std::uint32_t>(i));
+  s.alive = true;
+  s.served = false;
+  self->monitor(s.handle);
+}
+
+// Finishes once the aggregator has every result: a request to it is answered only after
+// the results sent before it were recorded.
+void maybe_finish(sched_pointer self) {
+  auto& st = self->state;
+  if (st.finished || st.pending > 0 || !st.done) return;
+  st.finished = true;
+  self->request(st.setup.aggregator, std::chrono::seconds(60), progress_atom::value)
+    .then([=](const progress&) { self->state.done->deliver(self->state.stats); },
+          [=](const caf::error&) { self->state.done->deliver(self->state.stats); });
+}
+
+void on_result(sched_pointer self, std::size_t i, const caf::actor_addr& who, worker_result r) {
+  auto& s = self->state.slots[i];
+  if (s.handle.address() != who) return;  // the slot moved on; this worker was replaced
+  auto it = std::find_if(s.in_flight.begin(), s.in_flight.end(),
+                         [&](const work_item& w) { return w.g.id == r.gremlin_id; });
+  if (it == s.in_flight.end()) return;
+  s.in_flight.erase(it);
+  s.served = true;
+  record(self, std::move(r));
+  --self->state.pending;
+  maybe_finish(self);
+  feed(self, i);
+}
+
+void dispatch(sched_pointer self, std::size_t i, std::vector<work_item> unit) {
+  auto& st = self->state;
+  auto& s = st.slots[i];
+  auto who = s.handle.address();
+  double queued_ms = 0;
+  for (auto& w : unit) {
+    // A pipelined request waits for those before it: its safety-net deadline covers them too.
+    queued_ms += w.g.timeout_ms + st.setup.cfg.kill_grace_ms;
+    auto limit = std::chrono::milliseconds(static_cast<long>(queued_ms) + 30000 +
+                                           static_cast<long>(st.setup.cfg.warmup_timeout_s * 1000 *
+                                                             (st.setup.cfg.warmup_retries + 1)));
+    auto id = w.g.id;
+    s.in_flight.push_back(w);
+    self->request(s.handle, limit, run_atom::value, w.g)
+      .then(
+        [=](worker_result& r) {
+          r.gremlin_id = id;  // the answer is for what was asked
+          on_result(self, i, who, std::move(r));
+        },
+        [=](const caf::error& err) {
+          // A dead worker is handled by its down message; a silent one is a failure here.
+          if (err == caf::sec::request_timeout) worker_failed(self, i, who, err);
+        });
+  }
+  if (st.setup.cfg.batch) ++st.stats.batches;
+}
+
+void feed(sched_pointer self, std::size_t i) {
+  auto& st = self->state;
+  auto& s = st.slots[i];
+  if (!s.alive || !s.in_flight.empty() || st.finished) return;
+  auto& queue = static_assignment(st) ? s.own : st.shared;
+  if (queue.empty()) return;
+  std::size_t n = st.setup.cfg.batch ? st.setup.cfg.batch_size : 1;
+  std::vector<work_item> unit;
+  while (!queue.empty() && unit.size() < n) {
+    unit.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
+  dispatch(self, i, std::move(unit));
+}
+
+std::string reason_text(const caf::error& why) {
+  if (why.category() == caf::atom("gremlins") && !why.context().empty() &&
+      why.context().match_element<std::string>(0))
+    return why.context().get_as<std::string>(0);
+  return "worker actor failed: " + caf::to_string(why);
+}
+
+// Gives what a dead slot held to the live ones, or errors it when no slot is left.
+void orphan_work(sched_pointer self, std::deque<work_item> items, const std::string& why) {
+  auto& st = self->state;
+  for (auto& w : items) {
+    auto target = std::find_if(st.slots.begin(), st.slots.end(), [](const slot& s) { return s.alive; });
+    if (target == st.slots.end()) {
+      record(self, worker_result{w.g.id, status::error, {}, 0, why});
+      --st.pending;
+    } else if (static_assignment(st)) {
+      target->own.push_back(std::move(w));
+    } else {
+      st.shared.push_back(std::move(w));
+    }
+  }
+}
+
+void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who, const caf::error& why) {
+  auto& st = self->state;
+  auto& s = st.slots[i];
+  if (st.finished || !s.alive || s.handle.address() != who) return;
+  self->demonitor(s.handle.address());
+  self->send_exit(s.handle, caf::exit_reason::kill);
+  s.alive = false;
+  auto items = std::move(s.in_flight);
+  s.in_flight.clear();
+  bool blame = !(why.category() == caf::atom("gremlins") &&
+                 why.code() == static_cast<std::uint8_t>(worker_exit::recycled));
+  auto text = reason_text(why);
+  auto& queue = static_assignment(st) ? s.own : st.shared;
+  // The untouched rest of the batch goes back first, in order; the blamed one in front of it.
+  for (auto it = items.rbegin(); it != items.rend(); ++it) {
+    bool blamed = blame && it == std::prev(items.rend());
+    if (blamed && (++it->attempts >= 2 || !st.setup.cfg.retry_crashed)) {
+      auto msg = it->attempts >= 2 ? "took down two workers; last: " + text : text;
+      record(self, worker_result{it->g.id, status::error, {}, 0, msg});
+      --st.pending;
+      continue;
+    }
+    queue.push_front(std::move(*it));
+  }
+  if (st.stats.restarts < st.setup.cfg.max_restarts) {
+    ++st.stats.restarts;
+    spawn_worker(self, i);
+  } else if (static_assignment(st)) {
+    orphan_work(self, std::move(s.own), "no worker left: restart limit (" +
+                std::to_string(st.setup.cfg.max_restarts) + ") reached; last failure: " + text);
+    s.own.clear();
+  }
+  if (std::none_of(st.slots.begin(), st.slots.end(), [](const slot& x) { return x.alive; }))
+    orphan_work(self, std::exchange(st.shared, {}), "no worker left: restart limit (" +
+                std::to_string(st.setup.cfg.max_restarts) + ") reached; last failure: " + text);
+  maybe_finish(self);
+  for (std::size_t k = 0; k < st.slots.size(); ++k) feed(self, k);
+}
+
+void ensure_workers(sched_pointer self) {
+  auto& st = self->state;
+  if (!st.slots.empty()) return;
+  st.slots.resize(std::max<std::uint32_t>(1, st.setup.workers));
+  for (std::size_t i = 0; i < st.slots.size(); ++i) spawn_worker(self, i);
+  st.stats.workers = static_cast<std::uint32_t>(st.slots.size());
+}
+
+void enqueue(sched_pointer self, std::vector<gremlin> gs) {
+  auto& st = self->state;
+  std::vector<gremlin> runnable;
+  for (auto& g : gs) {
+    if (g.has_tests && g.tests.empty()) {
+      record(self, worker_result{g.id, status::no_coverage, {}, 0, "no test covers this gremlin"});
+      continue;
+    }
+    runnable.push_back(std::move(g));
+  }
+  st.pending = static_cast<std::uint32_t>(runnable.size());
+  auto parts = distribute(st.setup.cfg.strategy, runnable, st.slots.size());
+  for (std::size_t b = 0; b < parts.size(); ++b) {
+    auto& queue = static_assignment(st) ? st.slots[b].own : st.shared;
+    for (auto& g : parts[b]) queue.push_back(work_item{std::move(g), 0});
+  }
+}
+
+scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_setup setup) {
+  self->state.setup = std::move(setup);
+  self->state.stats.executor = self->state.setup.executor;
+  self->state.stats.start_method = to_string(self->state.setup.cfg.method == start_method::auto_
+                                               ? get_optimal_start_method()
+                                               : self->state.setup.cfg.method);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& slots = self->state.slots;
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (slots[i].alive && slots[i].handle.address() == dm.source) {
+        auto why = dm.reason ? dm.reason : make_error(worker_exit::process_died,
+                                                           "worker actor exited unexpectedly");
+        worker_failed(self, i, dm.source, why);
+      }
+  });
+  return {
+    [=](warmup_atom) {
+      ensure_workers(self);
+      auto rp = self->make_response_promise<pool_stats>();
+      auto answered = std::make_shared<std::size_t>(0);
+      auto& st = self->state;
+      auto limit = std::chrono::milliseconds(
+        static_cast<long>(st.setup.cfg.warmup_timeout_s * 1000 * (st.setup.cfg.warmup_retries + 1)) + 10000);
+      for (auto& s : st.slots) {
+        self->request(s.handle, limit, warmup_atom::value)
+          .then(
+            [=](const warmup_report& rep) mutable {
+              auto& stats = self->state.stats;
+              if (rep.warm) ++stats.warmup_completed;
+              else if (stats.warmup_error.empty()) stats.warmup_error = rep.error;
+              if (++*answered == self->state.slots.size()) {
+                stats.is_warmed_up = stats.warmup_completed == self->state.slots.size();
+                rp.deliver(stats);
+              }
+            },
+            [=](const caf::error& err) mutable {
+              auto& stats = self->state.stats;
+              if (stats.warmup_error.empty()) stats.warmup_error = "warm-up: " + caf::to_string(err);
+              if (++*answered == self->state.slots.size()) rp.deliver(stats);
+            });
+      }
+      return rp;
+    },
+    [=](run_atom, std::vector<gremlin>& gs) -> caf::result<pool_stats> {
+      auto& st = self->state;
+      if (st.done) return caf::make_error(caf::sec::runtime_error, "a scheduler runs once");
+      ensure_workers(self);
+      st.done = self->make_response_promise<pool_stats>();
+      enqueue(self, std::move(gs));
+      for (std::size_t i = 0; i < st.slots.size(); ++i) feed(self, i);
+      maybe_finish(self);
+      return *st.done;
+    },
+    [=](stop_atom) {
+      auto& st = self->state;
+      st.shared.clear();
+      for (auto& s : st.slots) {
+        s.own.clear();
+        if (s.alive) self->send_exit(s.handle, caf::exit_reason::kill);
+        s.alive = false;
+      }
+      st.pending = 0;
+      maybe_finish(self);
+    },
+  };
+}
+
+}  // namespace
+
+scheduler_actor spawn_batch_scheduler(caf::actor_system& sys, scheduler_setup setup) {
+  return sys.spawn(batch_scheduler, std::move(setup));
+}
+
+}  // namespace gremlins

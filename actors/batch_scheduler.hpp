@@ -1,0 +1,27 @@
+#pragma once
+// The batch scheduler actor (the seed's BatchExecutor + the pool's supervision).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "caf/fwd.hpp"
+#include "messages/aggregator_actor.hpp"
+#include "messages/pool_config.hpp"
+#include "messages/scheduler_actor.hpp"
+
+namespace gremlins {
+
+/// What the scheduler needs: how to make a worker for a slot, where results go, the pool.
+struct scheduler_setup {
+  std::function<worker_actor(caf::actor_system&, std::uint32_t slot)> make_worker;
+  aggregator_actor aggregator;
+  pool_config cfg;
+  std::uint32_t workers = 1;         ///< slots (cfg.max_workers, or 1 when not parallel)
+  std::string executor;              ///< for pool_stats
+};
+
+/// Spawns a scheduler for one run.
+scheduler_actor spawn_batch_scheduler(caf::actor_system& sys, scheduler_setup setup);
+
+}  // namespace gremlins

@@ -1,0 +1,234 @@
+// `gremlin-actors run`. The order of a run: check every input (exit 2 before anything runs),
+// baseline (exit 4 when it fails), gremlins, reports, exit code.
+
+#include "cli/run_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fmt/core.h>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+#include "runtime/manifest.hpp"
+#include "runtime/report_console.hpp"
+#include "runtime/report_json.hpp"
+#include "runtime/runtime.hpp"
+
+namespace fs = std::filesystem;
+
+namespace gremlins::cli {
+
+namespace {
+
+struct refusal : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Ctrl-C reaches a handler that may only write to a pipe; a plain thread reads it and asks
+// the runtime to stop, so the run ends with the results so far (exit 130).
+int interrupt_pipe[2] = {-1, -1};
+
+extern "C" void on_interrupt(int) {
+  char c = 'i';
+  [[maybe_unused]] auto n = ::write(interrupt_pipe[1], &c, 1);
+}
+
+class interrupt_watch {
+public:
+  explicit interrupt_watch(gremlin_runtime& rt) {
+    if (::pipe(interrupt_pipe) != 0) return;
+    thread_ = std::thread([this, &rt] {
+      char c = 0;
+      while (::read(interrupt_pipe[0], &c, 1) < 0 && errno == EINTR) {}
+      if (c == 'i') {
+        interrupted_ = true;
+        rt.stop();
+      }
+    });
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
+  ~interrupt_watch() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    char c = 'q';
+    [[maybe_unused]] auto n = ::write(interrupt_pipe[1], &c, 1);
+    if (thread_.joinable()) thread_.join();
+    ::close(interrupt_pipe[0]);
+    ::close(interrupt_pipe[1]);
+  }
+  bool interrupted() const { return interrupted_; }
+
+private:
+  std::thread thread_;
+  std::atomic<bool> interrupted_{false};
+};
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+pool_config make_pool_config(const run_options& o) {
+  pool_config cfg;
+  cfg.max_workers = o.parallel || o.workers ? o.workers.value_or(default_max_workers()) : 1;
+  if (o.timeout) {
+    cfg.timeout_s = *o.timeout;
+    cfg.adaptive_timeout = false;
+  }
+  cfg.batch = o.batch;
+  cfg.batch_size = o.batch_size;
+  cfg.strategy = *parse_distribution(o.distribution);
+  cfg.executor = *parse_executor(o.executor);
+  cfg.method = *parse_start_method(o.start_method);
+  cfg.warmup = !o.no_warmup;
+  cfg.max_reuse = o.max_reuse;
+  if (auto err = validate(cfg)) throw refusal(*err);
+  return cfg;
+}
+
+command_spec make_command(const run_options& o) {
+  command_spec cmd;
+  cmd.argv = o.command;
+  cmd.worker_argv = split_words(o.worker_command);
+  if (cmd.argv.empty() && cmd.worker_argv.empty())
+    throw refusal("no test command: give it after `--`, e.g. `gremlin-actors run --gremlins a,b -- pytest -x`");
+  std::error_code ec;
+  if (!fs::is_directory(o.rootdir, ec)) throw refusal("--rootdir: " + o.rootdir + " is not a directory");
+  cmd.rootdir = fs::absolute(o.rootdir).lexically_normal().string();
+  if (!o.instrumented_dir.empty()) {
+    if (!fs::is_directory(o.instrumented_dir, ec))
+      throw refusal("--instrumented-dir: " + o.instrumented_dir + " is not a directory");
+    cmd.instrumented_dir = fs::absolute(o.instrumented_dir).lexically_normal().string();
+  }
+  for (const auto& kv : o.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw refusal("--env: expected KEY=VALUE, got '" + kv + "'");
+    cmd.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  cmd.error_exit_codes = o.error_exit_codes;
+  cmd.signal_is_error = o.signal_is_error;
+  return cmd;
+}
+
+std::vector<gremlin> load_gremlins(const run_options& o, run_report& report) {
+  int given = !o.manifest.empty() + !o.gremlins_csv.empty() + !o.gremlin_ids_file.empty();
+  if (given != 1)
+    throw refusal("give exactly one of --manifest FILE, --gremlins a,b,c or --gremlin-ids FILE");
+  if (!o.gremlins_csv.empty()) return gremlins_from_list(o.gremlins_csv);
+  if (!o.gremlin_ids_file.empty()) return load_gremlin_ids(o.gremlin_ids_file);
+  auto m = load_manifest(o.manifest);
+  report.test_durations_ms = m.test_durations_ms;
+  return std::move(m.gremlins);
+}
+
+std::string short_progress(const progress& p) {
+  return fmt::format("[{}/{}] {:.0f}%  zapped {}  survived {}", p.completed, p.total,
+                     p.percentage(), p.count(status::zapped), p.count(status::survived));
+}
+
+}  // namespace
+
+void add_run_options(CLI::App& app, run_options& o) {
+  app.add_option("--manifest", o.manifest, "Gremlin manifest (JSON, SPEC §3)");
+  app.add_option("--gremlins", o.gremlins_csv, "Comma-separated gremlin ids");
+  app.add_option("--gremlin-ids", o.gremlin_ids_file, "File with one gremlin id a line");
+  app.add_option("--rootdir", o.rootdir, "Folder the tests run in (default: current)");
+  app.add_option("--instrumented-dir", o.instrumented_dir, "Exported as GREMLIN_INSTRUMENTED_DIR");
+  app.add_option("--env", o.env, "Extra environment KEY=VALUE (repeatable)");
+  app.add_flag("--parallel,--gremlin-parallel", o.parallel, "Use several workers (default: CPU count)");
+  app.add_option("--workers,--gremlin-workers", o.workers, "Number of workers (implies --parallel)")
+    ->check(CLI::Range(1, 1024));
+  app.add_flag("--batch,--gremlin-batch", o.batch, "Hand whole batches to workers");
+  app.add_option("--batch-size,--gremlin-batch-size", o.batch_size, "Gremlins per batch (default 10)")
+    ->check(CLI::Range(1, 100000));
+  app.add_option("--timeout", o.timeout, "Fixed time limit per gremlin in seconds (default: adaptive)")
+    ->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--distribution", o.distribution, "pull (default), round-robin or weighted")
+    ->check(CLI::IsMember({"pull", "round-robin", "weighted"}));
+  app.add_option("--executor", o.executor, "auto, subprocess, fork or inprocess")
+    ->check(CLI::IsMember({"auto", "subprocess", "fork", "inprocess"}));
+  app.add_option("--start-method", o.start_method, "auto, spawn, fork or forkserver")
+    ->check(CLI::IsMember({"auto", "spawn", "fork", "forkserver"}));
+  app.add_option("--worker-command", o.worker_command, "Warm worker program (PROTOCOL.md), split into words");
+  app.add_flag("--no-warmup", o.no_warmup, "Start warm workers lazily, on their first gremlin");
+  app.add_option("--max-reuse", o.max_reuse, "Recycle a warm worker after N gremlins (0: never)");
+  app.add_option("--error-exit-codes", o.error_exit_codes, "Exit codes that mean error (default 2 3 4 5)")
+    ->delimiter(',');
+  app.add_flag("--signal-is-error", o.signal_is_error, "A test run killed by a signal is an error, not zapped");
+  app.add_option("--json", o.json, "Write the results JSON (SPEC §5) here");
+  app.add_option("--report-elements", o.report_elements, "Write a mutation-testing-elements report here");
+  app.add_option("--report-html", o.report_html, "Write a self-contained HTML report here");
+  app.add_option("--fail-under", o.fail_under, "Exit 3 when the score is below this")
+    ->check(CLI::Range(0.0, 100.0));
+  app.add_flag("-q,--quiet", o.quiet, "No progress, one summary line");
+  app.add_flag("--no-color", o.no_color, "No colours");
+  app.add_flag("--show-all", o.show_all, "List every survivor, not the first 20");
+  app.add_option("command", o.command, "The test command, after --");
+}
+
+int run_command(run_options& o, const CLI::App*) {
+  std::unique_ptr<gremlin_runtime> rt;
+  std::vector<gremlin> gremlins;
+  run_report loaded;
+  try {
+    auto cfg = make_pool_config(o);
+    auto cmd = make_command(o);
+    gremlins = load_gremlins(o, loaded);
+    rt = std::make_unique<gremlin_runtime>(cfg, cmd);
+  } catch (const std::exception& e) {
+    std::cerr << "gremlin-actors: error: " << e.what() << "\n";
+    return exit_bad_input;
+  }
+  auto base = rt->run_baseline();
+  if (base.verdict != status::survived) {
+    std::cerr << "gremlin-actors: the baseline (tests with no gremlin active) did not pass";
+    if (base.verdict == status::error && base.error_output.rfind("could not start", 0) == 0) {
+      std::cerr << ": " << base.error_output << "\n";
+      return exit_bad_input;
+    }
+    std::cerr << "; nothing else was run.\n--- baseline output ---\n" << base.error_output;
+    if (base.verdict == status::zapped) std::cerr << "(the test command failed)\n";
+    return exit_baseline_failed;
+  }
+  run_report report;
+  {
+    interrupt_watch watch(*rt);
+    auto quiet = o.quiet;
+    report = rt->run(gremlins, [quiet](const progress& p, const worker_result&) {
+      if (!quiet && (p.completed == p.total || p.completed % 50 == 0))
+        std::cerr << short_progress(p) << "\n";
+    });
+    report.interrupted = report.interrupted || watch.interrupted();
+  }
+  report.test_durations_ms = loaded.test_durations_ms;
+  auto sum = summarize(report.results, report.wall_ms);
+  console_options copts;
+  copts.show_all = o.show_all;
+  copts.color = !o.no_color && std::getenv("NO_COLOR") == nullptr && isatty(STDOUT_FILENO);
+  if (o.quiet)
+    std::cout << fmt::format("gremlins: {} total, score {:.2f}%\n", sum.total, sum.score);
+  else
+    std::cout << render_console_report(report, copts);
+  try {
+    if (!o.json.empty()) write_results_json(report, o.json);
+  } catch (const std::exception& e) {
+    std::cerr << "gremlin-actors: error: " << e.what() << "\n";
+    return exit_bad_input;
+  }
+  if (report.interrupted) return exit_interrupted;
+  if (o.fail_under && sum.score < *o.fail_under) {
+    std::cerr << fmt::format("gremlin-actors: score {:.2f}% is below --fail-under {:.2f}\n", sum.score,
+                             *o.fail_under);
+    return exit_below_threshold;
+  }
+  return exit_ok;
+}
+
+}  // namespace gremlins::cli

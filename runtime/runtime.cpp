@@ -1,0 +1,150 @@
+// The facade runs each phase of a run as: an aggregator (shared by the phases), a scheduler
+// with its workers, and a blocking request from this (non-actor) thread that waits for the
+// scheduler's answer. Every actor talks through the handles of messages/ only.
+
+#include "runtime/runtime.hpp"
+
+#include <stdexcept>
+
+#include "actors/batch_scheduler.hpp"
+#include "actors/cold_worker.hpp"
+#include "actors/result_aggregator.hpp"
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/exit_reason.hpp"
+#include "caf/scoped_actor.hpp"
+#include "caf/send.hpp"
+#include "caf/typed_event_based_actor.hpp"
+#include "messages/type_ids.hpp"
+#include "runtime/classify.hpp"
+#include "runtime/process.hpp"
+
+namespace gremlins {
+
+namespace {
+
+progress_listener::behavior_type progress_forwarder(progress_listener::pointer,
+                                                    progress_callback cb) {
+  return {
+    [cb](progress_atom, const progress& p, const worker_result& r) { cb(p, r); },
+  };
+}
+
+// Long enough for every gremlin to hit its own time limit one after the other; only a
+// wedged actor system could reach it.
+std::chrono::milliseconds run_bound(const std::vector<gremlin>& gs, const pool_config& cfg) {
+  double ms = 600000;
+  for (const auto& g : gs) ms += g.timeout_ms + cfg.kill_grace_ms + 1000;
+  return std::chrono::milliseconds(static_cast<long>(ms));
+}
+
+}  // namespace
+
+gremlin_runtime::gremlin_runtime(pool_config cfg, command_spec cmd)
+    : cfg_(cfg), cmd_(std::move(cmd)) {
+  if (auto err = validate(cfg_)) throw std::invalid_argument(*err);
+  runner_ = std::make_shared<process_runner>();
+  sys_cfg_ = std::make_unique<caf::actor_system_config>();
+  sys_cfg_->add_message_types<caf::id_block::gremlin_actors>();
+  sys_ = std::make_unique<caf::actor_system>(*sys_cfg_);
+}
+
+gremlin_runtime::~gremlin_runtime() {
+  sys_.reset();     // joins the actor threads: no worker can start a process any more
+  runner_.reset();  // kills and reaps whatever is left
+}
+
+caf::actor_system& gremlin_runtime::system() { return *sys_; }
+
+worker_result gremlin_runtime::run_baseline() {
+  auto worker = spawn_cold_worker(*sys_, runner_, cmd_, cfg_, 0);
+  gremlin none;
+  // No time limit of its own unless the user fixed one: a slow suite is not a failure.
+  none.timeout_ms = cfg_.adaptive_timeout ? 3600 * 1000 : static_cast<std::int64_t>(cfg_.timeout_s * 1000);
+  worker_result out;
+  caf::scoped_actor self{*sys_};
+  self->request(worker, std::chrono::milliseconds(none.timeout_ms + 60000), run_atom::value, none)
+    .receive([&](worker_result& r) { out = std::move(r); },
+             [&](caf::error& err) {
+               out.verdict = status::error;
+               out.error_output = "baseline: " + caf::to_string(err);
+             });
+  self->send_exit(worker, caf::exit_reason::user_shutdown);
+  baseline_ms_ = out.execution_time_ms;
+  return out;
+}
+
+double gremlin_runtime::time_limit_for(const gremlin& g) const {
+  return time_limit_ms(g, cfg_, baseline_ms_);
+}
+
+pool_stats gremlin_runtime::run_phase(std::vector<gremlin> gs, bool warm, const aggregator_actor& agg) {
+  scheduler_setup setup;
+  setup.aggregator = agg;
+  setup.cfg = cfg_;
+  setup.workers = cfg_.max_workers;
+  setup.executor = "subprocess";
+  auto runner = runner_;
+  auto cmd = cmd_;
+  auto cfg = cfg_;
+  (void)warm;
+  setup.make_worker = [runner, cmd, cfg](caf::actor_system& sys, std::uint32_t slot) {
+    return spawn_cold_worker(sys, runner, cmd, cfg, slot);
+  };
+  auto sched = spawn_batch_scheduler(*sys_, setup);
+  {
+    std::lock_guard<std::mutex> guard(mx_);
+    current_ = sched;
+    if (stopped_) caf::anon_send(sched, stop_atom::value);
+  }
+  pool_stats stats;
+  caf::scoped_actor self{*sys_};
+  auto bound = run_bound(gs, cfg_);
+  self->request(sched, bound, run_atom::value, std::move(gs))
+    .receive([&](pool_stats& s) { stats = std::move(s); },
+             [&](caf::error& err) { stats.warmup_error = "scheduler: " + caf::to_string(err); });
+  {
+    std::lock_guard<std::mutex> guard(mx_);
+    current_ = nullptr;
+  }
+  self->send_exit(sched, caf::exit_reason::user_shutdown);
+  return stats;
+}
+
+run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback on_progress) {
+  auto started = std::chrono::steady_clock::now();
+  run_report report;
+  report.rootdir = cmd_.rootdir;
+  for (auto& g : gremlins) {
+    g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g));
+    report.gremlins.emplace(g.id, g);
+  }
+  auto agg = spawn_result_aggregator(*sys_, static_cast<std::uint32_t>(gremlins.size()));
+  caf::scoped_actor self{*sys_};
+  if (on_progress) {
+    auto listener = sys_->spawn(progress_forwarder, on_progress);
+    self->request(agg, std::chrono::seconds(30), subscribe_atom::value, listener)
+      .receive([](const progress&) {}, [](const caf::error&) {});
+  }
+  report.pool = run_phase(std::move(gremlins), false, agg);
+  self->request(agg, std::chrono::seconds(60), results_atom::value)
+    .receive([&](std::vector<worker_result>& rs) { report.results = std::move(rs); },
+             [&](caf::error&) {});
+  self->send_exit(agg, caf::exit_reason::user_shutdown);
+  {
+    std::lock_guard<std::mutex> guard(mx_);
+    report.interrupted = stopped_;
+  }
+  report.wall_ms =
+    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+void gremlin_runtime::stop() {
+  std::lock_guard<std::mutex> guard(mx_);
+  stopped_ = true;
+  if (current_) caf::anon_send(current_, stop_atom::value);
+}
+
+}  // namespace gremlins
