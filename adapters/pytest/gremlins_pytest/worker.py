@@ -19,7 +19,8 @@ Start-up
     modules winning even when pytest later puts the project's own folders in front
     (rootdir insertion, the ``pythonpath`` ini option).  ``ACTIVE_GREMLIN`` is removed from the
     environment: a warm worker starts with no gremlin active.
-    pytest runs once, in-process (``-q --tb=short`` then the extra arguments), collects once, and
+    pytest runs once, in-process (``-q --tb=line`` then the extra arguments: a ``--tb=short``
+    there gives longer excerpts, at about twice the cost of a zapped gremlin), collects once, and
     the worker takes over ``pytest_runtestloop``.
 
 Worker -> runtime, one JSON object per line
@@ -94,7 +95,7 @@ except ImportError:  # a pytest without it: the ini's warning filters do not app
 PROTOCOL_VERSION = 1
 CAPABILITIES = ["fork", "inprocess"]
 OUTPUT_LIMIT = 2000
-DEFAULT_PYTEST_ARGS = ["-q", "--tb=short"]
+DEFAULT_PYTEST_ARGS = ["-q", "--tb=line"]  # line: failure reports cost a third of short
 SWITCH_MODULE = "_gremlins_switch"
 NOT_INSTRUMENTED = {"conftest", "test", "tests", "setup", "__pycache__"}
 
@@ -269,13 +270,17 @@ class Channel:
 
 
 def excerpt(report):
-    """A short, readable excerpt of a failed report: the crash line, then the end of the
-    traceback (where the assertion is)."""
+    """A short, readable excerpt of a failed report: where and why it failed, then the end of
+    the report (where the assertion's explanation is)."""
     text = report.longreprtext or ""
-    crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", "")
-    head = "%s [%s]: %s\n" % (report.nodeid, report.when, crash.splitlines()[0] if crash else "")
-    room = OUTPUT_LIMIT - len(head)
-    return head + (text if len(text) <= room else "..." + text[-room:])
+    crash = getattr(report.longrepr, "reprcrash", None)
+    where = ""
+    if crash is not None:
+        path = os.path.relpath(crash.path) if os.path.isabs(crash.path) else crash.path
+        where = " %s:%s: %s" % (path, crash.lineno, (crash.message or "").split("\n", 1)[0])
+    head = "%s [%s]%s\n" % (report.nodeid, report.when, where)
+    room = max(0, OUTPUT_LIMIT - len(head))
+    return head + (text if len(text) <= room else "..." + text[len(text) - room + 3:])
 
 
 def run_one(item, nextitem):

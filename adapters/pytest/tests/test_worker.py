@@ -511,8 +511,15 @@ def write_fast_project(root, n_tests=60):
     return root / "project", root / "instrumented"
 
 
+def cpu_seconds(pid):
+    """CPU time of a process and of its reaped children (the fork executor's children)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(workers, n_gremlins, executor):
-    """Pipeline every worker's share, collect every result; returns (seconds, verdicts)."""
+    """Pipeline every worker's share, collect every result: (wall s, CPU s, verdicts)."""
     requests = [[] for _ in workers]
     for k in range(n_gremlins):
         i, variant = divmod(k, 2)
@@ -520,12 +527,15 @@ def measure(workers, n_gremlins, executor):
         tests = ["tests/test_fast_%d.py::test_f%d" % (i * 2 // 60, i)]
         requests[k % len(workers)].append(run("g%d%s" % (i, "ab"[variant]), tests,
                                               executor=executor, timeout_ms=10000))
+    cpu = -sum(cpu_seconds(worker.proc.pid) for worker in workers)
     start = time.monotonic()
     for worker, batch in zip(workers, requests):
         worker.send(*batch)
     verdicts = [[worker.pop_result()["status"] for _ in batch]
                 for worker, batch in zip(workers, requests)]
-    return time.monotonic() - start, verdicts
+    wall = time.monotonic() - start
+    cpu += sum(cpu_seconds(worker.proc.pid) for worker in workers)
+    return wall, cpu, verdicts
 
 
 @pytest.mark.parametrize("executor", ["fork", "inprocess"])
@@ -538,12 +548,14 @@ def test_throughput(start_worker, tmp_path, executor, capsys):
                                 with_instrumented=False) for _ in range(n_workers)]
         for worker in workers:
             assert worker.ready()["tests"] == 60
-        seconds, verdicts = measure(workers, n_gremlins, executor)
+        seconds, cpu, verdicts = measure(workers, n_gremlins, executor)
         flat = [s for batch in verdicts for s in batch]
         assert flat.count("zapped") == flat.count("survived") == n_gremlins // 2
         rate = n_gremlins / seconds
-        lines.append("%s, %d worker(s): %d gremlins in %.3f s = %.0f gremlins/s"
-                     % (executor, n_workers, n_gremlins, seconds, rate))
+        lines.append("%s, %d worker(s): %d gremlins in %.3f s = %.0f gremlins/s; "
+                     "%.1f ms CPU per gremlin (workers + children); load %.1f"
+                     % (executor, n_workers, n_gremlins, seconds, rate,
+                        cpu * 1000 / n_gremlins, os.getloadavg()[0]))
         assert rate > 2  # a sanity bound only
         for worker in workers:
             worker.send({"op": "shutdown"})
