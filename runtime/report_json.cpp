@@ -79,9 +79,8 @@ json to_results_json(const run_report& report) {
           {"results", results}};
 }
 
-void write_results_json(const run_report& report, const std::string& path) {
+void write_file_atomically(const std::string& path, const std::string& text, const char* what) {
   namespace fs = std::filesystem;
-  std::string text = to_results_json(report).dump(2) + "\n";
   // Same folder as the target, so the rename stays on one file system and is atomic.
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
@@ -91,15 +90,20 @@ void write_results_json(const run_report& report, const std::string& path) {
     if (!out) {
       std::error_code ignored;
       fs::remove(tmp, ignored);
-      throw std::runtime_error("cannot write results file '" + path + "'");
+      throw std::runtime_error(std::string("cannot write ") + what + " '" + path + "'");
     }
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp, ec);
-    throw std::runtime_error("cannot write results file '" + path + "': " + ec.message());
+    throw std::runtime_error(std::string("cannot write ") + what + " '" + path + "': " +
+                             ec.message());
   }
+}
+
+void write_results_json(const run_report& report, const std::string& path) {
+  write_file_atomically(path, to_results_json(report).dump(2) + "\n", "results file");
 }
 
 namespace {

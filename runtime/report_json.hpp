@@ -27,6 +27,10 @@ nlohmann::json to_results_json(const run_report& report);
 /// never sees half a file. Throws std::runtime_error naming the path when it cannot.
 void write_results_json(const run_report& report, const std::string& path);
 
+/// Writes `text` to `path` through a temporary file in the same folder and a rename; `what`
+/// names the file in the error ("results file"). Throws std::runtime_error when it cannot.
+void write_file_atomically(const std::string& path, const std::string& text, const char* what);
+
 /// Reads a file written by `write_results_json`. Throws results_file_error naming the file and
 /// the field for anything else (missing file, bad JSON, wrong schema, wrong type).
 run_report read_results_json(const std::string& path);

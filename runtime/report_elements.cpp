@@ -1,0 +1,151 @@
+#include "runtime/report_elements.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "runtime/report_json.hpp"
+
+#ifndef GREMLINS_VERSION
+#define GREMLINS_VERSION "0.0.0"
+#endif
+
+namespace gremlins {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t max_reason_chars = 2000;
+
+std::string read_source(const std::string& rootdir, const std::string& rel) {
+  std::filesystem::path p = std::filesystem::path(rootdir) / rel;
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The manifest counts columns from 0 like Python's ast col_offset, end exclusive; the elements
+// schema counts both lines and columns from 1, end exclusive: +1 on columns only.
+json location_of(const gremlin& g) {
+  int line = std::max(1, static_cast<int>(g.line));
+  int column = g.column + 1;
+  json end;
+  if (g.end_line > 0 && (g.end_line > line || g.end_column + 1 > column))
+    end = {{"line", g.end_line}, {"column", g.end_column + 1}};
+  else
+    end = {{"line", line}, {"column", column + 1}};
+  return {{"start", {{"line", line}, {"column", column}}}, {"end", end}};
+}
+
+// Keeps the tail: that is where a traceback says what went wrong.
+std::string reason_excerpt(const std::string& text) {
+  if (text.size() <= max_reason_chars) return text;
+  return "…" + text.substr(text.size() - max_reason_chars);
+}
+
+json mutant_of(const worker_result& r, const gremlin& g) {
+  json m = {{"id", r.gremlin_id},
+            {"mutatorName", g.operator_name.empty() ? "unknown" : g.operator_name},
+            {"location", location_of(g)},
+            {"status", elements_status(r.verdict)},
+            {"duration", std::llround(r.execution_time_ms)}};
+  if (!g.description.empty()) m["description"] = g.description;
+  if (!g.replacement.empty()) m["replacement"] = g.replacement;
+  if (!r.error_output.empty()) m["statusReason"] = reason_excerpt(r.error_output);
+  if (!r.killing_test.empty()) m["killedBy"] = json::array({r.killing_test});
+  if (g.has_tests) m["coveredBy"] = g.tests;
+  if (g.is_static) m["static"] = true;
+  return m;
+}
+
+json files_of(const run_report& report) {
+  json files = json::object();
+  for (const auto& r : report.results) {
+    auto it = report.gremlins.find(r.gremlin_id);
+    if (it == report.gremlins.end() || it->second.file.empty()) continue;
+    const gremlin& g = it->second;
+    if (!files.contains(g.file))
+      files[g.file] = {{"language", language_of(g.file)},
+                       {"source", read_source(report.rootdir, g.file)},
+                       {"mutants", json::array()}};
+    files[g.file]["mutants"].push_back(mutant_of(r, g));
+  }
+  return files;
+}
+
+std::set<std::string> known_tests(const run_report& report) {
+  std::set<std::string> ids;
+  for (const auto& [id, ms] : report.test_durations_ms) ids.insert(id);
+  for (const auto& [id, g] : report.gremlins) ids.insert(g.tests.begin(), g.tests.end());
+  for (const auto& r : report.results)
+    if (!r.killing_test.empty()) ids.insert(r.killing_test);
+  return ids;
+}
+
+// pytest node ids are "path::name"; a test id without "::" is its own file entry.
+json test_files_of(const run_report& report) {
+  json test_files = json::object();
+  for (const auto& id : known_tests(report)) {
+    auto sep = id.find("::");
+    std::string path = sep == std::string::npos ? id : id.substr(0, sep);
+    std::string name = sep == std::string::npos ? id : id.substr(sep + 2);
+    if (!test_files.contains(path)) {
+      test_files[path] = {{"tests", json::array()}};
+      std::string source = read_source(report.rootdir, path);
+      if (!source.empty()) test_files[path]["source"] = source;
+    }
+    test_files[path]["tests"].push_back({{"id", id}, {"name", name}});
+  }
+  return test_files;
+}
+
+}  // namespace
+
+const char* elements_status(status s) {
+  switch (s) {
+    case status::zapped: return "Killed";
+    case status::survived: return "Survived";
+    case status::timeout: return "Timeout";
+    case status::error: return "RuntimeError";
+    case status::no_coverage: return "NoCoverage";
+  }
+  return "RuntimeError";
+}
+
+std::string language_of(const std::string& path) {
+  static const std::pair<const char*, const char*> by_extension[] = {
+      {".py", "python"},     {".pyi", "python"},     {".cpp", "cpp"},       {".cc", "cpp"},
+      {".cxx", "cpp"},       {".hpp", "cpp"},        {".hh", "cpp"},        {".h", "cpp"},
+      {".c", "c"},           {".js", "javascript"},  {".mjs", "javascript"}, {".cjs", "javascript"},
+      {".jsx", "javascript"}, {".ts", "typescript"}, {".tsx", "typescript"}, {".java", "java"},
+      {".cs", "cs"},         {".scala", "scala"},    {".go", "go"},         {".rs", "rust"},
+      {".rb", "ruby"},       {".php", "php"},        {".kt", "kotlin"},     {".swift", "swift"},
+      {".sh", "bash"},       {".html", "html"},      {".svelte", "svelte"}, {".vue", "vue"}};
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const auto& [e, lang] : by_extension)
+    if (ext == e) return lang;
+  return "plaintext";
+}
+
+json to_elements_report(const run_report& report) {
+  json doc = {{"schemaVersion", "2"},
+              {"thresholds", {{"high", 80}, {"low", 60}}},
+              {"files", files_of(report)}};
+  json tests = test_files_of(report);
+  if (!tests.empty()) doc["testFiles"] = tests;
+  if (!report.rootdir.empty()) doc["projectRoot"] = report.rootdir;
+  // run_report knows the whole wall time only: setup and the baseline are not split out yet.
+  doc["performance"] = {{"setup", 0}, {"initialRun", 0}, {"mutation", std::llround(report.wall_ms)}};
+  doc["framework"] = {{"name", "gremlin-actors"}, {"version", GREMLINS_VERSION}};
+  return doc;
+}
+
+void write_elements_report(const run_report& report, const std::string& path) {
+  write_file_atomically(path, to_elements_report(report).dump(2) + "\n", "elements report");
+}
+
+}  // namespace gremlins
