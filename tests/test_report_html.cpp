@@ -1,0 +1,132 @@
+// The HTML report: one self-contained file, rendered by the mutation-testing-elements component
+// in headless Chromium. Not skippable: without chromium or the assets the test fails and names
+// the script that installs them.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sys/wait.h>
+
+#include "runtime/report_html.hpp"
+#include "tests/test_report_fixture.hpp"
+
+using namespace gremlins;
+using namespace gremlins::testing;
+
+namespace {
+
+const std::string helper = std::string(GREMLINS_SOURCE_DIR) + "/tests/html/chromium_run.sh";
+
+void require_browser_and_assets() {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0)
+    FAIL("chromium is not installed: run scripts/install-deps.sh as root");
+  if (!std::filesystem::exists(elements_script_path()))
+    FAIL(elements_script_path() << " is missing: run scripts/install-report-assets.sh as root");
+}
+
+/// The DOM after rendering `html_path` in headless Chromium (stderr goes to `log`).
+std::string dump_dom(const std::filesystem::path& html_path, const std::filesystem::path& log) {
+  std::string cmd = "'" + helper + "' '" + html_path.string() + "' --dump-dom 2>'" + log.string() + "'";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[8192];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = ::pclose(p);
+  INFO("chromium log: " << read_file(log));
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+  return out;
+}
+
+/// The text the self-test hook wrote for the view whose label starts with `label`.
+std::string view_text(const std::string& dom, const std::string& label) {
+  auto start = dom.find("=== " + label);
+  if (start == std::string::npos) return {};
+  auto end = dom.find("\n=== ", start + 4);
+  return dom.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+struct env_var {
+  std::string name;
+  env_var(std::string n, const char* value) : name(std::move(n)) { ::setenv(name.c_str(), value, 1); }
+  ~env_var() { ::unsetenv(name.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("HTML report renders the score and a surviving mutant in headless Chromium",
+          "[report][html][chromium]") {
+  require_browser_and_assets();
+  temp_dir root;
+  write_sample_project(root.path);
+  run_report r = sample_report(root.str());
+  // Text that would end the inlined <script> if it were not escaped.
+  r.gremlins["calc_g002"].description = "< to <= </script><b>bold</b>";
+  auto html = root.path / "report.html";
+  {
+    env_var hook("GREMLIN_HTML_SELFTEST", "1");
+    write_html_report(r, html.string());
+  }
+  std::string file = read_file(html);
+  CHECK(file.find("</script><b>bold") == std::string::npos);
+  CHECK(file.find("<script src=\"http") == std::string::npos);  // nothing fetched: offline
+  CHECK(file.find("<link") == std::string::npos);
+
+  std::string dom = dump_dom(html, root.path / "chromium.log");
+  INFO(dom.substr(0, 4000));
+  REQUIRE_THAT(dom, Catch::Contains("id=\"gremlin-selftest\" data-done=\"yes\""));
+  std::string overview = view_text(dom, "view #overview");
+  CHECK_THAT(overview, Catch::Contains("All files 42.86"));  // the score, as SPEC 5 computes it
+  CHECK_THAT(overview, Catch::Contains("calc.py 60.00"));
+  std::string calc = view_text(dom, "view #mutant/calc.py");
+  CHECK_THAT(calc, Catch::Contains("[mutant calc_g002 comparison Survived]"));
+  CHECK_THAT(calc, Catch::Contains("[mutant calc_g001 arithmetic Killed]"));
+  CHECK_THAT(calc, Catch::Contains("[mutant calc_g004 boolean Timeout]"));
+  std::string selected = view_text(dom, "selected survivor in #mutant/calc.py");
+  CHECK_THAT(selected, Catch::Contains("comparison Survived ( 5 : 14 )"));
+  CHECK_THAT(selected, Catch::Contains("&lt; to &lt;= &lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"));
+  CHECK_THAT(selected, Catch::Contains("return x &lt;= 10"));  // the mutated line is shown
+  CHECK_THAT(view_text(dom, "view #mutant/util.py"),
+             Catch::Contains("[mutant util_g002 number NoCoverage]"));
+}
+
+TEST_CASE("HTML report: a bundle containing </script> goes in as a data: URL and still runs",
+          "[report][html][chromium]") {
+  require_browser_and_assets();
+  temp_dir root;
+  std::string script = "document.title = 'bundle ran </script> ok';";
+  std::string html = render_html_report(run_report{}, script, false);
+  CHECK(html.find("</script> ok") == std::string::npos);
+  CHECK_THAT(html, Catch::Contains("<script src=\"data:text/javascript;base64,"));
+  write_file(root.path, "r.html", html);
+  std::string dom = dump_dom(root.path / "r.html", root.path / "chromium.log");
+  CHECK_THAT(dom, Catch::Contains("<title>bundle ran &lt;/script&gt; ok</title>"));
+}
+
+TEST_CASE("HTML report: missing assets are named with the script to run", "[report][html]") {
+  temp_dir root;
+  env_var assets("GREMLIN_ASSETS_DIR", (root.path / "no-assets").c_str());
+  auto html = root.path / "report.html";
+  try {
+    write_html_report(sample_report(root.str()), html.string());
+    FAIL("no error for missing assets");
+  } catch (const missing_asset_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains((root.path / "no-assets").string() +
+                                         "/node_modules/mutation-testing-elements/dist/mutation-test-elements.js"));
+    CHECK_THAT(e.what(), Catch::Contains("scripts/install-report-assets.sh"));
+  }
+  CHECK_FALSE(std::filesystem::exists(html));
+}
+
+TEST_CASE("HTML report: the self-test hook only with GREMLIN_HTML_SELFTEST=1", "[report][html]") {
+  std::string plain = render_html_report(run_report{}, "var x = 1;", false);
+  CHECK(plain.find("gremlin-selftest") == std::string::npos);
+  CHECK_THAT(plain, Catch::Contains("<script>\nvar x = 1;\n</script>"));
+  CHECK_THAT(render_html_report(run_report{}, "", true), Catch::Contains("gremlin-selftest"));
+  ::unsetenv("GREMLIN_ASSETS_DIR");
+  CHECK(report_assets_dir() == "/usr/local/share/gremlin-actors/npm");
+  env_var assets("GREMLIN_ASSETS_DIR", "/opt/x");
+  CHECK(report_assets_dir() == "/opt/x");
+}
