@@ -1,0 +1,249 @@
+#include "runtime/config_file.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace gremlins {
+
+namespace {
+
+enum class kind { boolean, integer, number, string, strings, string_or_strings, env };
+
+struct key_spec {
+  const char* name;
+  kind type;
+  double min;  ///< lowest value for integer and number keys
+  double max;
+  bool above_min = false;  ///< min itself is not allowed (a time limit of 0 s)
+};
+
+constexpr double inf = 1e300;
+
+const key_spec specs[] = {
+    {"workers", kind::integer, 1, inf},        {"parallel", kind::boolean, 0, 0},
+    {"batch", kind::boolean, 0, 0},            {"batch_size", kind::integer, 1, inf},
+    {"timeout", kind::number, 0, inf, true},      {"executor", kind::string, 0, 0},
+    {"start_method", kind::string, 0, 0},      {"distribution", kind::string, 0, 0},
+    {"operators", kind::strings, 0, 0},        {"targets", kind::strings, 0, 0},
+    {"fail_under", kind::number, 0, 100},      {"json", kind::string, 0, 0},
+    {"report_elements", kind::string, 0, 0},   {"report_html", kind::string, 0, 0},
+    {"warmup", kind::boolean, 0, 0},           {"max_reuse", kind::integer, 0, inf},
+    {"env", kind::env, 0, 0},                  {"command", kind::strings, 0, 0},
+    {"worker_command", kind::string_or_strings, 0, 0}, {"rootdir", kind::string, 0, 0},
+    {"manifest", kind::string, 0, 0},          {"quiet", kind::boolean, 0, 0},
+    {"no_color", kind::boolean, 0, 0},         {"python", kind::string, 0, 0},
+    {"show_all", kind::boolean, 0, 0},
+};
+
+const char* kind_name(kind k) {
+  switch (k) {
+    case kind::boolean: return "true or false";
+    case kind::integer: return "an integer";
+    case kind::number: return "a number";
+    case kind::string: return "a string";
+    case kind::strings: return "an array of strings";
+    case kind::string_or_strings: return "a string or an array of strings";
+    case kind::env: return "a table of strings";
+  }
+  return "?";
+}
+
+const char* toml_type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number with a fraction";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date or time";
+  }
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggestion(const std::string& key) {
+  std::string best;
+  std::size_t best_d = 3;  // more than 2 edits away is no longer a typo
+  for (const auto& s : specs) {
+    std::size_t d = edit_distance(key, s.name);
+    if (d < best_d) best_d = d, best = s.name;
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+// Everything needed to name a place in the file in an error.
+struct file_context {
+  std::string file;   ///< as shown to the user
+  std::string table;  ///< "[tool.gremlin-actors]" or "" for the top level
+
+  std::string where(const toml::source_region& r) const {
+    return file + ":" + std::to_string(r.begin.line);
+  }
+  [[noreturn]] void fail(const toml::source_region& r, const std::string& key,
+                         const std::string& why) const {
+    std::string in = table.empty() ? "" : table + " ";
+    throw config_error(where(r) + ": " + in + "key '" + key + "' " + why);
+  }
+};
+
+std::vector<std::string> strings_of(const file_context& ctx, const std::string& key,
+                                    const toml::array& arr) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    const toml::node& item = arr[i];
+    if (!item.is_string())
+      ctx.fail(item.source(), key, "item " + std::to_string(i + 1) + " must be a string, not " +
+                                      toml_type_name(item));
+    out.push_back(item.as_string()->get());
+  }
+  return out;
+}
+
+std::map<std::string, std::string> env_of(const file_context& ctx, const toml::table& t) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : t) {
+    std::string k(name.str());
+    if (!value.is_string())
+      ctx.fail(value.source(), "env." + k, "must be a string, not " + std::string(toml_type_name(value)));
+    out[k] = value.as_string()->get();
+  }
+  return out;
+}
+
+std::string number_text(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
+void check_range(const file_context& ctx, const toml::node& n, const key_spec& spec, double x) {
+  bool low = spec.above_min ? x <= spec.min : x < spec.min;
+  if (!low && x <= spec.max) return;
+  std::string range = spec.max >= inf
+                          ? (spec.above_min ? "more than " : "at least ") + number_text(spec.min)
+                          : "from " + number_text(spec.min) + " to " + number_text(spec.max);
+  ctx.fail(n.source(), spec.name, "must be " + range + ", not " + number_text(x));
+}
+
+config_value value_of(const file_context& ctx, const key_spec& spec, const toml::node& n) {
+  auto wrong = [&] {
+    ctx.fail(n.source(), spec.name,
+             "must be " + std::string(kind_name(spec.type)) + ", not " + toml_type_name(n));
+  };
+  switch (spec.type) {
+    case kind::boolean:
+      if (!n.is_boolean()) wrong();
+      return n.as_boolean()->get();
+    case kind::integer: {
+      if (!n.is_integer()) wrong();
+      std::int64_t x = n.as_integer()->get();
+      check_range(ctx, n, spec, static_cast<double>(x));
+      return x;
+    }
+    case kind::number: {
+      if (!n.is_number()) wrong();
+      double x = n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get();
+      check_range(ctx, n, spec, x);
+      return x;
+    }
+    case kind::string:
+      if (!n.is_string()) wrong();
+      return n.as_string()->get();
+    case kind::strings:
+      if (!n.is_array()) wrong();
+      return strings_of(ctx, spec.name, *n.as_array());
+    case kind::string_or_strings:
+      if (n.is_string()) return n.as_string()->get();
+      if (!n.is_array()) wrong();
+      return strings_of(ctx, spec.name, *n.as_array());
+    case kind::env:
+      if (!n.is_table()) wrong();
+      return env_of(ctx, *n.as_table());
+  }
+  ctx.fail(n.source(), spec.name, "has a type this version cannot read");
+}
+
+std::vector<file_setting> settings_of(const file_context& ctx, const toml::table& table) {
+  std::vector<std::pair<std::uint32_t, file_setting>> found;
+  for (const auto& [name, node] : table) {
+    std::string key(name.str());
+    std::replace(key.begin(), key.end(), '-', '_');
+    auto spec = std::find_if(std::begin(specs), std::end(specs),
+                             [&](const key_spec& s) { return key == s.name; });
+    if (spec == std::end(specs))
+      ctx.fail(name.source(), std::string(name.str()), "is unknown" + suggestion(key));
+    for (const auto& seen : found)
+      if (seen.second.key == key)
+        ctx.fail(name.source(), std::string(name.str()),
+                 "is given twice (also on line " + std::to_string(seen.first) + ")");
+    found.push_back({name.source().begin.line,
+                     {key, value_of(ctx, *spec, node), ctx.where(name.source())}});
+  }
+  // toml++ keeps a table ordered by key; the file's order reads better in `config` output.
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<file_setting> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
+toml::table parse(const std::string& path, const std::string& shown) {
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw config_error(shown + ":" + std::to_string(e.source().begin.line) + ":" +
+                       std::to_string(e.source().begin.column) + ": TOML syntax error: " +
+                       std::string(e.description()));
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& config_file_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    for (const auto& s : specs) k.push_back(s.name);
+    return k;
+  }();
+  return keys;
+}
+
+std::vector<file_setting> load_config_file(const std::string& project_dir, std::string& used_file) {
+  namespace fs = std::filesystem;
+  used_file.clear();
+  fs::path dir(project_dir.empty() ? "." : project_dir);
+  std::string pyproject = (dir / "pyproject.toml").lexically_normal().string();
+  if (fs::is_regular_file(pyproject)) {
+    toml::table doc = parse(pyproject, pyproject);
+    if (const toml::node* section = doc["tool"]["gremlin-actors"].node()) {
+      file_context ctx{pyproject, "[tool.gremlin-actors]"};
+      if (!section->is_table())
+        throw config_error(ctx.where(section->source()) + ": [tool.gremlin-actors] must be a table");
+      used_file = pyproject;
+      return settings_of(ctx, *section->as_table());
+    }
+  }
+  std::string own = (dir / "gremlin-actors.toml").lexically_normal().string();
+  if (!fs::is_regular_file(own)) return {};
+  toml::table doc = parse(own, own);
+  used_file = own;
+  return settings_of(file_context{own, ""}, doc);
+}
+
+}  // namespace gremlins

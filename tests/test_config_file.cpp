@@ -1,0 +1,207 @@
+// The configuration file: [tool.gremlin-actors] in pyproject.toml or a gremlin-actors.toml,
+// every key type, and every way a file is refused (with file:line, the key and the reason).
+#include <catch2/catch.hpp>
+
+#include "runtime/config_file.hpp"
+#include "tests/test_report_fixture.hpp"
+
+using namespace gremlins;
+using namespace gremlins::testing;
+
+namespace {
+
+const file_setting& setting(const std::vector<file_setting>& s, const std::string& key) {
+  for (const auto& x : s)
+    if (x.key == key) return x;
+  FAIL("no setting " << key);
+  throw;
+}
+
+template <class T>
+const T& value(const std::vector<file_setting>& s, const std::string& key) {
+  const auto& v = setting(s, key).value;
+  REQUIRE(std::holds_alternative<T>(v));
+  return std::get<T>(v);
+}
+
+/// The error for a pyproject.toml whose [tool.gremlin-actors] section holds `body`.
+std::string pyproject_error(const std::string& body) {
+  temp_dir dir;
+  write_file(dir.path, "pyproject.toml", "[project]\nname = \"x\"\n\n[tool.gremlin-actors]\n" + body);
+  std::string used;
+  try {
+    load_config_file(dir.str(), used);
+  } catch (const config_error& e) {
+    std::string msg = e.what();
+    // Make the message independent of the temporary folder's name.
+    auto at = msg.find(dir.str() + "/");
+    if (at == 0) msg = msg.substr(dir.str().size() + 1);
+    return msg;
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "[config]") {
+  temp_dir dir;
+  write_file(dir.path, "pyproject.toml",
+             "[project]\n"                       // 1
+             "name = \"calc\"\n"                 // 2
+             "\n"                                // 3
+             "[tool.gremlin-actors]\n"           // 4
+             "workers = 4\n"                     // 5
+             "parallel = true\n"                 // 6
+             "batch = false\n"                   // 7
+             "batch-size = 25\n"                 // 8
+             "timeout = 30\n"                    // 9
+             "executor = \"fork\"\n"             // 10
+             "start_method = \"auto\"\n"         // 11
+             "distribution = \"weighted\"\n"     // 12
+             "operators = [\"comparison\", \"arithmetic\"]\n"  // 13
+             "targets = [\"src\"]\n"             // 14
+             "fail-under = 75.5\n"               // 15
+             "json = \"out/results.json\"\n"     // 16
+             "report_elements = \"out/e.json\"\n" // 17
+             "report-html = \"out/r.html\"\n"    // 18
+             "warmup = true\n"                   // 19
+             "max_reuse = 0\n"                   // 20
+             "env = { PYTHONHASHSEED = \"0\", MODE = \"test\" }\n"  // 21
+             "command = [\"/usr/bin/python3\", \"-m\", \"pytest\", \"-q\"]\n"  // 22
+             "worker-command = \"python3 -m gremlins_pytest.worker\"\n"  // 23
+             "rootdir = \".\"\n"                 // 24
+             "manifest = \"gremlins.json\"\n"    // 25
+             "quiet = false\n"                   // 26
+             "no-color = true\n"                 // 27
+             "python = \"/usr/bin/python3\"\n"   // 28
+             "show_all = true\n"                 // 29
+             "\n[tool.other]\nx = 1\n");
+  std::string used;
+  auto s = load_config_file(dir.str(), used);
+  CHECK(used == dir.str() + "/pyproject.toml");
+  REQUIRE(s.size() == config_file_keys().size());
+  for (std::size_t i = 0; i < s.size(); ++i)  // file order, each with its line
+    CHECK(s[i].where == used + ":" + std::to_string(5 + i));
+  CHECK(value<std::int64_t>(s, "workers") == 4);
+  CHECK(value<bool>(s, "parallel"));
+  CHECK_FALSE(value<bool>(s, "batch"));
+  CHECK(value<std::int64_t>(s, "batch_size") == 25);
+  CHECK(value<double>(s, "timeout") == 30.0);  // an integer is a fine number
+  CHECK(value<std::string>(s, "executor") == "fork");
+  CHECK(value<std::vector<std::string>>(s, "operators") ==
+        std::vector<std::string>{"comparison", "arithmetic"});
+  CHECK(value<double>(s, "fail_under") == 75.5);
+  CHECK(value<std::string>(s, "report_html") == "out/r.html");
+  CHECK(value<std::int64_t>(s, "max_reuse") == 0);
+  CHECK(value<std::map<std::string, std::string>>(s, "env") ==
+        std::map<std::string, std::string>{{"MODE", "test"}, {"PYTHONHASHSEED", "0"}});
+  CHECK(value<std::vector<std::string>>(s, "command").size() == 4);
+  CHECK(value<std::string>(s, "worker_command") == "python3 -m gremlins_pytest.worker");
+  CHECK(value<bool>(s, "no_color"));
+  CHECK(value<bool>(s, "show_all"));
+}
+
+TEST_CASE("config file: gremlin-actors.toml holds the keys at its top level", "[config]") {
+  temp_dir dir;
+  // A pyproject.toml without the section does not count.
+  write_file(dir.path, "pyproject.toml", "[project]\nname = \"x\"\n");
+  write_file(dir.path, "gremlin-actors.toml",
+             "# gremlin-actors settings\n"
+             "workers = 2\n"
+             "worker_command = [\"python3\", \"-m\", \"w\"]\n"
+             "\n[env]\nA = \"1\"\n");
+  std::string used;
+  auto s = load_config_file(dir.str(), used);
+  CHECK(used == dir.str() + "/gremlin-actors.toml");
+  REQUIRE(s.size() == 3);
+  CHECK(s[0].key == "workers");
+  CHECK(s[0].where == used + ":2");
+  CHECK(value<std::vector<std::string>>(s, "worker_command") ==
+        std::vector<std::string>{"python3", "-m", "w"});
+  CHECK(value<std::map<std::string, std::string>>(s, "env").at("A") == "1");
+  CHECK(setting(s, "env").where == used + ":5");
+
+  // With the section, pyproject.toml wins over gremlin-actors.toml.
+  write_file(dir.path, "pyproject.toml", "[tool.gremlin-actors]\nworkers = 7\n");
+  s = load_config_file(dir.str(), used);
+  CHECK(used == dir.str() + "/pyproject.toml");
+  CHECK(value<std::int64_t>(s, "workers") == 7);
+  // A sub-table [tool.gremlin-actors.env] is the env table.
+  write_file(dir.path, "pyproject.toml", "[tool.gremlin-actors]\nquiet = true\n[tool.gremlin-actors.env]\nB = \"2\"\n");
+  s = load_config_file(dir.str(), used);
+  CHECK(value<std::map<std::string, std::string>>(s, "env").at("B") == "2");
+}
+
+TEST_CASE("config file: none at all is an empty configuration", "[config]") {
+  temp_dir dir;
+  std::string used = "stale";
+  CHECK(load_config_file(dir.str(), used).empty());
+  CHECK(used.empty());
+}
+
+TEST_CASE("config file: unknown keys are refused with file:line and a suggestion", "[config]") {
+  CHECK(pyproject_error("workers = 2\nwrokers = 4\n") ==
+        "pyproject.toml:6: [tool.gremlin-actors] key 'wrokers' is unknown (did you mean 'workers'?)");
+  CHECK(pyproject_error("batch-sise = 3\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'batch-sise' is unknown (did you mean 'batch_size'?)");
+  CHECK(pyproject_error("colour_scheme = \"dark\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'colour_scheme' is unknown");
+  CHECK(pyproject_error("batch-size = 3\nbatch_size = 4\n") ==
+        "pyproject.toml:6: [tool.gremlin-actors] key 'batch_size' is given twice (also on line 5)");
+}
+
+TEST_CASE("config file: wrong types are refused naming the key and both types", "[config]") {
+  CHECK(pyproject_error("parallel = \"yes\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'parallel' must be true or false, not a string");
+  CHECK(pyproject_error("workers = 2.5\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be an integer, not a number with a fraction");
+  CHECK(pyproject_error("batch_size = \"10\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'batch_size' must be an integer, not a string");
+  CHECK(pyproject_error("timeout = \"30s\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'timeout' must be a number, not a string");
+  CHECK(pyproject_error("executor = 1\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'executor' must be a string, not an integer");
+  CHECK(pyproject_error("operators = \"comparison\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'operators' must be an array of strings, not a string");
+  CHECK(pyproject_error("command = [\n  \"pytest\",\n  3,\n]\n") ==
+        "pyproject.toml:7: [tool.gremlin-actors] key 'command' item 2 must be a string, not an integer");
+  CHECK(pyproject_error("worker_command = 5\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'worker_command' must be a string or an array "
+        "of strings, not an integer");
+  CHECK(pyproject_error("env = \"A=1\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'env' must be a table of strings, not a string");
+  CHECK(pyproject_error("env = { A = 1 }\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'env.A' must be a string, not an integer");
+  CHECK(pyproject_error("quiet = 2024-01-01\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'quiet' must be true or false, not a date or time");
+}
+
+TEST_CASE("config file: impossible values are refused", "[config]") {
+  CHECK(pyproject_error("workers = 0\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be at least 1, not 0");
+  CHECK(pyproject_error("batch_size = -3\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'batch_size' must be at least 1, not -3");
+  CHECK(pyproject_error("max_reuse = -1\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'max_reuse' must be at least 0, not -1");
+  CHECK(pyproject_error("timeout = 0\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'timeout' must be more than 0, not 0");
+  CHECK(pyproject_error("fail_under = 100.5\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'fail_under' must be from 0 to 100, not 100.5");
+}
+
+TEST_CASE("config file: syntax errors and a section that is not a table", "[config]") {
+  CHECK_THAT(pyproject_error("workers = \n"),
+             Catch::StartsWith("pyproject.toml:5:") && Catch::Contains("TOML syntax error"));
+  temp_dir dir;
+  write_file(dir.path, "pyproject.toml", "[tool]\ngremlin-actors = 3\n");
+  std::string used;
+  CHECK_THROWS_WITH(load_config_file(dir.str(), used),
+                    dir.str() + "/pyproject.toml:2: [tool.gremlin-actors] must be a table");
+  temp_dir own;
+  write_file(own.path, "gremlin-actors.toml", "\n\nworkres = 1\n");
+  CHECK_THROWS_WITH(load_config_file(own.str(), used),
+                    own.str() + "/gremlin-actors.toml:3: key 'workres' is unknown (did you mean 'workers'?)");
+  write_file(own.path, "gremlin-actors.toml", "[gremlin-actors]\nworkers = 1\n");
+  CHECK_THROWS_WITH(load_config_file(own.str(), used),
+                    Catch::Contains("gremlin-actors.toml:1: key 'gremlin-actors' is unknown"));
+}
