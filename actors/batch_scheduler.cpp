@@ -17,6 +17,7 @@
 #include "caf/system_messages.hpp"
 #include "caf/exit_reason.hpp"
 #include "caf/sec.hpp"
+#include "caf/send.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 #include "caf/typed_response_promise.hpp"
@@ -47,6 +48,11 @@ struct scheduler_state {
   std::optional<caf::typed_response_promise<pool_stats>> done;
   pool_stats stats;
   bool finished = false;
+  ~scheduler_state() {
+    // Workers live as long as their scheduler: a run's end (or an abandoned run) ends them.
+    for (auto& s : slots)
+      if (s.alive) caf::anon_send_exit(s.handle, caf::exit_reason::user_shutdown);
+  }
   static inline const char* name = "batch_scheduler";
 };
 
@@ -71,6 +77,17 @@ void spawn_worker(sched_pointer self, std::size_t i) {
   self->monitor(s.handle);
 }
 
+void finish(sched_pointer self) {
+  auto& st = self->state;
+  for (auto& s : st.slots) {
+    if (!s.alive) continue;
+    self->demonitor(s.handle.address());
+    self->send_exit(s.handle, caf::exit_reason::user_shutdown);
+    s.alive = false;
+  }
+  st.done->deliver(st.stats);
+}
+
 // Finishes once the aggregator has every result: a request to it is answered only after
 // the results sent before it were recorded.
 void maybe_finish(sched_pointer self) {
@@ -78,8 +95,7 @@ void maybe_finish(sched_pointer self) {
   if (st.finished || st.pending > 0 || !st.done) return;
   st.finished = true;
   self->request(st.setup.aggregator, std::chrono::seconds(60), progress_atom::value)
-    .then([=](const progress&) { self->state.done->deliver(self->state.stats); },
-          [=](const caf::error&) { self->state.done->deliver(self->state.stats); });
+    .then([=](const progress&) { finish(self); }, [=](const caf::error&) { finish(self); });
 }
 
 void on_result(sched_pointer self, std::size_t i, const caf::actor_addr& who, worker_result r) {
@@ -170,8 +186,10 @@ void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who
   s.alive = false;
   auto items = std::move(s.in_flight);
   s.in_flight.clear();
+  // A recycled worker answered what it owed; a worker that never warmed up ran nothing.
   bool blame = !(why.category() == caf::atom("gremlins") &&
-                 why.code() == static_cast<std::uint8_t>(worker_exit::recycled));
+                 (why.code() == static_cast<std::uint8_t>(worker_exit::recycled) ||
+                  why.code() == static_cast<std::uint8_t>(worker_exit::warmup_failed)));
   auto text = reason_text(why);
   auto& queue = static_assignment(st) ? s.own : st.shared;
   // The untouched rest of the batch goes back first, in order; the blamed one in front of it.
@@ -254,7 +272,10 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
           .then(
             [=](const warmup_report& rep) mutable {
               auto& stats = self->state.stats;
-              if (rep.warm) ++stats.warmup_completed;
+              if (rep.warm) {
+                ++stats.warmup_completed;
+                stats.executor = rep.executor;
+              }
               else if (stats.warmup_error.empty()) stats.warmup_error = rep.error;
               if (++*answered == self->state.slots.size()) {
                 stats.is_warmed_up = stats.warmup_completed == self->state.slots.size();

@@ -105,6 +105,7 @@ worker_actor::behavior_type cold_worker(cold_pointer self, std::shared_ptr<proce
       self->delayed_send(self, std::chrono::microseconds(static_cast<long>(st.cfg.kill_grace_ms * 1000)),
                          force_kill_atom::value, seq);
     },
+    [=](warmup_deadline_atom, std::uint64_t) {},
     [=](force_kill_atom, std::uint64_t seq) {
       auto& st = self->state;
       if (st.current && seq == st.seq) st.runner->kill_group(st.token, SIGKILL);

@@ -17,6 +17,7 @@ using proc_start_atom = caf::atom_constant<caf::atom("pstarted")>;  ///< process
 using proc_lines_atom = caf::atom_constant<caf::atom("plines")>;
 using proc_exit_atom = caf::atom_constant<caf::atom("pexit")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;  ///< a gremlin's time limit hit
+using warmup_deadline_atom = caf::atom_constant<caf::atom("wdeadline")>;  ///< warm-up took too long
 using force_kill_atom = caf::atom_constant<caf::atom("forcekill")>;  ///< grace after SIGTERM over
 
 }  // namespace gremlins

@@ -9,6 +9,7 @@
 #include "actors/batch_scheduler.hpp"
 #include "actors/cold_worker.hpp"
 #include "actors/result_aggregator.hpp"
+#include "actors/warm_worker.hpp"
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/event_based_actor.hpp"
@@ -58,6 +59,10 @@ gremlin_runtime::~gremlin_runtime() {
 caf::actor_system& gremlin_runtime::system() { return *sys_; }
 
 worker_result gremlin_runtime::run_baseline() {
+  if (cmd_.argv.empty()) {
+    // Only a warm worker: its warm-up (collection, imports) is the baseline check.
+    return worker_result{"", status::survived, {}, 0, "no cold test command: baseline skipped"};
+  }
   auto worker = spawn_cold_worker(*sys_, runner_, cmd_, cfg_, 0);
   gremlin none;
   // No time limit of its own unless the user fixed one: a slow suite is not a failure.
@@ -84,14 +89,18 @@ pool_stats gremlin_runtime::run_phase(std::vector<gremlin> gs, bool warm, const 
   setup.aggregator = agg;
   setup.cfg = cfg_;
   setup.workers = cfg_.max_workers;
-  setup.executor = "subprocess";
+  setup.executor = warm ? to_string(cfg_.executor) : "subprocess";
   auto runner = runner_;
   auto cmd = cmd_;
   auto cfg = cfg_;
-  (void)warm;
-  setup.make_worker = [runner, cmd, cfg](caf::actor_system& sys, std::uint32_t slot) {
-    return spawn_cold_worker(sys, runner, cmd, cfg, slot);
-  };
+  if (warm)
+    setup.make_worker = [runner, cmd, cfg](caf::actor_system& sys, std::uint32_t slot) {
+      return spawn_warm_worker(sys, runner, cmd, cfg, slot);
+    };
+  else
+    setup.make_worker = [runner, cmd, cfg](caf::actor_system& sys, std::uint32_t slot) {
+      return spawn_cold_worker(sys, runner, cmd, cfg, slot);
+    };
   auto sched = spawn_batch_scheduler(*sys_, setup);
   {
     std::lock_guard<std::mutex> guard(mx_);
@@ -100,10 +109,21 @@ pool_stats gremlin_runtime::run_phase(std::vector<gremlin> gs, bool warm, const 
   }
   pool_stats stats;
   caf::scoped_actor self{*sys_};
-  auto bound = run_bound(gs, cfg_);
-  self->request(sched, bound, run_atom::value, std::move(gs))
-    .receive([&](pool_stats& s) { stats = std::move(s); },
-             [&](caf::error& err) { stats.warmup_error = "scheduler: " + caf::to_string(err); });
+  bool go = true;
+  if (warm && cfg_.warmup) {
+    auto limit = std::chrono::milliseconds(
+      static_cast<long>(cfg_.warmup_timeout_s * 1000 * (cfg_.warmup_retries + 1)) + 30000);
+    self->request(sched, limit, warmup_atom::value)
+      .receive([&](pool_stats& s) { stats = std::move(s); },
+               [&](caf::error& err) { stats.warmup_error = "warm-up: " + caf::to_string(err); });
+    go = stats.warmup_completed > 0;
+  }
+  if (go) {
+    auto bound = run_bound(gs, cfg_);
+    self->request(sched, bound, run_atom::value, std::move(gs))
+      .receive([&](pool_stats& s) { stats = std::move(s); },
+               [&](caf::error& err) { stats.warmup_error = "scheduler: " + caf::to_string(err); });
+  }
   {
     std::lock_guard<std::mutex> guard(mx_);
     current_ = nullptr;
@@ -122,16 +142,52 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
   }
   auto agg = spawn_result_aggregator(*sys_, static_cast<std::uint32_t>(gremlins.size()));
   caf::scoped_actor self{*sys_};
+  progress_listener listener;
   if (on_progress) {
-    auto listener = sys_->spawn(progress_forwarder, on_progress);
+    listener = sys_->spawn(progress_forwarder, on_progress);
     self->request(agg, std::chrono::seconds(30), subscribe_atom::value, listener)
       .receive([](const progress&) {}, [](const caf::error&) {});
   }
-  report.pool = run_phase(std::move(gremlins), false, agg);
+  // Warm workers take the gremlins that can be switched on in a running process; static
+  // ones (and all of them without a worker command) run cold, last.
+  bool warm = !cmd_.worker_argv.empty() && cfg_.executor != executor_kind::subprocess;
+  std::vector<gremlin> warm_set, cold_set;
+  for (auto& g : gremlins) ((warm && !g.is_static) ? warm_set : cold_set).push_back(std::move(g));
+  if (!warm_set.empty()) {
+    auto n = warm_set.size();
+    report.pool = run_phase(warm_set, true, agg);
+    if (report.pool.warmup_completed == 0 && !report.pool.warmup_error.empty()) {
+      if (!cmd_.argv.empty()) {
+        // Fall back to the cold executor: slower, but every gremlin still gets its verdict.
+        cold_set.insert(cold_set.begin(), warm_set.begin(), warm_set.end());
+      } else {
+        for (auto& g : warm_set)
+          caf::anon_send(agg, add_error_atom::value, g.id, "not run: " + report.pool.warmup_error);
+      }
+    }
+    (void)n;
+  }
+  if (!cold_set.empty()) {
+    if (cmd_.argv.empty()) {
+      for (auto& g : cold_set)
+        caf::anon_send(agg, add_error_atom::value, g.id,
+                       std::string("not run: a static gremlin needs a fresh process, and no cold test command was given"));
+    } else {
+      auto cold = run_phase(std::move(cold_set), false, agg);
+      if (warm_set.empty()) {
+        report.pool = cold;
+      } else {
+        report.pool.restarts += cold.restarts;
+        report.pool.batches += cold.batches;
+        report.pool.workers = std::max(report.pool.workers, cold.workers);
+      }
+    }
+  }
   self->request(agg, std::chrono::seconds(60), results_atom::value)
     .receive([&](std::vector<worker_result>& rs) { report.results = std::move(rs); },
              [&](caf::error&) {});
   self->send_exit(agg, caf::exit_reason::user_shutdown);
+  if (listener) self->send_exit(listener, caf::exit_reason::user_shutdown);
   {
     std::lock_guard<std::mutex> guard(mx_);
     report.interrupted = stopped_;

@@ -1,0 +1,370 @@
+// A warm worker owns one worker process at a time and pipelines `run` requests to it; the
+// process answers them in order, so the oldest unanswered request is the one running.
+//
+// Faults (PROTOCOL.md's table) are events here:
+// - warm-up: no `ready` in time, an `error` event, or an exit during warm-up kill the process
+//   and start another, up to cfg.warmup_retries more times; then the warm-up fails with the
+//   worker's output and the actor quits with worker_exit::warmup_failed when it owes gremlins.
+// - time limit: when the worker said `started`, only that child's process group is killed,
+//   the gremlin is answered `timeout` and the worker stays warm (its late result for the
+//   gremlin is dropped); otherwise the process is replaced and the unanswered rest resent.
+// - the process dies mid-gremlin: the actor quits with worker_exit::process_died, so that the
+//   scheduler blames that gremlin alone and hands the rest to a fresh worker.
+// - a line that is not a valid event, or a result for the wrong gremlin: the gremlin in flight
+//   is `error` with the line, and the actor quits with worker_exit::recycled (no more blame).
+// Process events carry the process's sequence number: events of a replaced process are dropped.
+
+#include "actors/warm_worker.hpp"
+
+#include <csignal>
+#include <deque>
+
+#include "caf/actor_cast.hpp"
+#include "caf/actor_system.hpp"
+#include "caf/send.hpp"
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+#include "caf/typed_response_promise.hpp"
+#include "actors/cold_worker.hpp"
+#include "runtime/classify.hpp"
+#include "runtime/process.hpp"
+#include "runtime/protocol.hpp"
+
+namespace gremlins {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct warm_job {
+  gremlin g;
+  caf::typed_response_promise<worker_result> promise;
+  bool answered = false;      ///< answered `timeout`; the worker still owes its result line
+  std::int64_t child_pgid = 0;
+  std::uint64_t timer = 0;
+};
+
+enum class phase { down, starting, ready, failed };
+
+struct warm_state {
+  std::shared_ptr<process_runner> runner;
+  command_spec cmd;
+  pool_config cfg;
+  std::uint32_t index = 0;
+  phase ph = phase::down;
+  std::uint64_t proc = 0;
+  process_token token = 0;
+  bool have_process = false;
+  clock_type::time_point started_at;
+  std::uint32_t warmup_failures = 0;
+  std::string warmup_problem;    ///< why the current warm-up attempt is being ended
+  bool warmup_fatal = false;     ///< retrying cannot help (capabilities)
+  std::vector<caf::typed_response_promise<warmup_report>> waiters;
+  warmup_report report;
+  executor_kind exec = executor_kind::fork;
+  std::deque<warm_job> queue;
+  std::deque<warm_job> in_flight;
+  std::uint64_t timers = 0;
+  std::uint32_t served = 0;      ///< answered by the current process (max_reuse)
+  bool retiring = false;         ///< shutdown sent: replace once it has exited
+
+  void kill_children() {
+    for (auto& j : in_flight)
+      if (j.child_pgid > 0) process_runner::kill_pgid(static_cast<int>(j.child_pgid), SIGKILL);
+  }
+  ~warm_state() {
+    if (!have_process || !runner) return;
+    kill_children();
+    if (in_flight.empty() && ph == phase::ready) {
+      runner->write(token, protocol::encode_shutdown());
+      runner->close_requests(token);
+    } else {
+      runner->kill_group(token, SIGKILL);
+    }
+  }
+  static inline const char* name = "warm_worker";
+};
+
+using warm_pointer = worker_actor::stateful_pointer<warm_state>;
+
+double ms_since(clock_type::time_point t) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
+}
+
+std::chrono::microseconds micros(double ms) {
+  return std::chrono::microseconds(static_cast<long>(ms * 1000));
+}
+
+void flush(warm_pointer self);
+
+void start_process(warm_pointer self) {
+  auto& st = self->state;
+  auto seq = ++st.proc;
+  st.ph = phase::starting;
+  st.served = 0;
+  st.retiring = false;
+  st.warmup_problem.clear();
+  st.started_at = clock_type::now();
+  process_spec spec;
+  spec.argv = st.cmd.worker_argv;
+  spec.cwd = st.cmd.rootdir;
+  spec.env = test_environment(st.cmd, "", st.index);
+  spec.protocol_pipes = true;
+  spec.method = st.cfg.method;
+  spec.output_tail_bytes = st.cmd.output_tail_bytes;
+  auto me = caf::actor_cast<worker_actor>(self);
+  process_callbacks cb;
+  cb.on_reply_lines = [me, seq](std::vector<std::string> lines) {
+    caf::anon_send(me, proc_lines_atom::value, seq, std::move(lines));
+  };
+  cb.on_exit = [me, seq](process_exit e) {
+    caf::anon_send(me, proc_exit_atom::value, seq, std::move(e));
+  };
+  st.token = st.runner->start(std::move(spec), std::move(cb));
+  st.have_process = true;
+  self->delayed_send(self, micros(st.cfg.warmup_timeout_s * 1000), warmup_deadline_atom::value, seq);
+}
+
+void answer_waiters(warm_pointer self) {
+  for (auto& w : self->state.waiters) w.deliver(self->state.report);
+  self->state.waiters.clear();
+}
+
+void arm_head(warm_pointer self) {
+  auto& st = self->state;
+  if (st.in_flight.empty()) return;
+  auto& head = st.in_flight.front();
+  head.timer = ++st.timers;
+  // A worker may enforce timeout_ms itself and answer `timeout` while staying warm: give it
+  // that chance before the runtime steps in. An answered head only waits for its late line.
+  double wait = head.answered ? 2000 + st.cfg.kill_grace_ms
+                              : head.g.timeout_ms + std::max(500.0, st.cfg.kill_grace_ms);
+  self->delayed_send(self, micros(wait), deadline_atom::value, head.timer);
+}
+
+// Kills the process (and its forked children), drops what was already answered, and puts
+// the rest back in front of the queue for a new process.
+void replace_process(warm_pointer self) {
+  auto& st = self->state;
+  st.kill_children();
+  if (st.have_process) st.runner->kill_group(st.token, SIGKILL);
+  st.have_process = false;
+  ++st.proc;
+  for (auto it = st.in_flight.rbegin(); it != st.in_flight.rend(); ++it)
+    if (!it->answered) st.queue.push_front(std::move(*it));
+  st.in_flight.clear();
+  st.ph = phase::down;
+  if (!st.queue.empty()) start_process(self);
+}
+
+void quit_with(warm_pointer self, worker_exit why, const std::string& message) {
+  auto& st = self->state;
+  st.kill_children();
+  if (st.have_process) st.runner->kill_group(st.token, SIGKILL);
+  st.have_process = false;
+  self->quit(make_error(why, message));
+}
+
+void broken(warm_pointer self, const std::string& reason, const std::string& line) {
+  auto& st = self->state;
+  auto text = "worker broke the protocol (" + reason + "): " + line.substr(0, 2000);
+  if (!st.in_flight.empty() && !st.in_flight.front().answered) {
+    auto& head = st.in_flight.front();
+    head.promise.deliver(worker_result{head.g.id, status::error, {}, 0, text});
+    head.answered = true;
+  }
+  quit_with(self, worker_exit::recycled, text);
+}
+
+void warmup_failed(warm_pointer self, const std::string& why) {
+  auto& st = self->state;
+  ++st.warmup_failures;
+  st.have_process = false;
+  if (!st.warmup_fatal && st.warmup_failures <= st.cfg.warmup_retries) {
+    start_process(self);
+    return;
+  }
+  st.ph = phase::failed;
+  st.report = warmup_report{false, 0, to_string(st.exec),
+                            "warm-up of worker " + std::to_string(st.index) + " failed after " +
+                              std::to_string(st.warmup_failures) + " attempt(s): " + why};
+  answer_waiters(self);
+  if (!st.queue.empty() || !st.in_flight.empty()) quit_with(self, worker_exit::warmup_failed, st.report.error);
+}
+
+void on_ready(warm_pointer self, const protocol::ready_event& e) {
+  auto& st = self->state;
+  auto offers = [&](const char* c) {
+    return std::find(e.capabilities.begin(), e.capabilities.end(), c) != e.capabilities.end();
+  };
+  auto wanted = st.cfg.executor;
+  if (wanted == executor_kind::auto_)
+    wanted = offers("fork") ? executor_kind::fork : offers("inprocess") ? executor_kind::inprocess
+                                                                          : executor_kind::auto_;
+  if (wanted == executor_kind::auto_ || wanted == executor_kind::subprocess || !offers(to_string(wanted))) {
+    st.warmup_fatal = true;
+    st.warmup_problem = std::string("the worker offers neither the executor asked for (") +
+                        to_string(st.cfg.executor) + ") nor a usable one";
+    st.runner->kill_group(st.token, SIGKILL);
+    return;
+  }
+  st.exec = wanted;
+  st.ph = phase::ready;
+  st.report = warmup_report{true, ms_since(st.started_at), to_string(wanted), {}};
+  answer_waiters(self);
+  flush(self);
+}
+
+void on_result(warm_pointer self, protocol::result_event& e, const std::string& line) {
+  auto& st = self->state;
+  if (st.in_flight.empty()) return broken(self, "a result with no gremlin in flight", line);
+  auto head = std::move(st.in_flight.front());
+  if (head.g.id != e.gremlin)
+    return broken(self, "result for gremlin '" + e.gremlin + "' while '" + head.g.id + "' is in flight", line);
+  st.in_flight.pop_front();
+  ++st.served;
+  if (!head.answered)
+    head.promise.deliver(worker_result{head.g.id, e.verdict, e.killing_test, e.ms, e.output});
+  if (st.cfg.max_reuse > 0 && st.served >= st.cfg.max_reuse && st.in_flight.empty()) {
+    // Recycled after max_reuse gremlins: a fresh process for whatever comes next.
+    st.runner->write(st.token, protocol::encode_shutdown());
+    st.runner->close_requests(st.token);
+    st.retiring = true;
+    return;
+  }
+  arm_head(self);
+  flush(self);
+}
+
+void on_line(warm_pointer self, const std::string& line) {
+  auto& st = self->state;
+  auto decoded = protocol::decode(line);
+  if (auto* bad = std::get_if<protocol::bad_line>(&decoded)) return broken(self, bad->reason, line);
+  auto& ev = std::get<protocol::event>(decoded);
+  if (auto* r = std::get_if<protocol::ready_event>(&ev)) {
+    if (st.ph != phase::starting) return broken(self, "a second ready", line);
+    return on_ready(self, *r);
+  }
+  if (auto* err = std::get_if<protocol::error_event>(&ev)) {
+    if (st.ph == phase::starting) {
+      st.warmup_problem = "the worker reported: " + err->message;
+      st.runner->kill_group(st.token, SIGKILL);
+      return;
+    }
+    return broken(self, "the worker reported an error", line);
+  }
+  if (st.ph != phase::ready) return broken(self, "an event before ready", line);
+  if (auto* s = std::get_if<protocol::started_event>(&ev)) {
+    if (st.in_flight.empty() || st.in_flight.front().g.id != s->gremlin)
+      return broken(self, "started for a gremlin that is not in flight", line);
+    st.in_flight.front().child_pgid = s->pid;
+    return;
+  }
+  on_result(self, std::get<protocol::result_event>(ev), line);
+}
+
+void on_exit(warm_pointer self, process_exit& e) {
+  auto& st = self->state;
+  st.have_process = false;
+  auto how = e.spawn_error.empty()
+               ? (e.term_signal ? "killed by " + signal_name(e.term_signal)
+                                : "exited with " + std::to_string(e.exit_code))
+               : "could not start: " + e.spawn_error;
+  if (st.ph == phase::starting) {
+    auto why = st.warmup_problem.empty() ? "the worker " + how + " before ready" : st.warmup_problem;
+    return warmup_failed(self, why + "\n--- worker output ---\n" + e.output);
+  }
+  if (!st.in_flight.empty() && !st.in_flight.front().answered)
+    return quit_with(self, worker_exit::process_died,
+                     "the worker " + how + " while testing this gremlin\n--- worker output ---\n" + e.output);
+  // Nothing unanswered was running: a retired or idle process. Start afresh if needed.
+  replace_process(self);
+}
+
+void flush(warm_pointer self) {
+  auto& st = self->state;
+  if (st.ph == phase::down && !st.queue.empty()) return start_process(self);
+  if (st.ph != phase::ready || st.retiring) return;
+  std::string out;
+  bool was_idle = st.in_flight.empty();
+  while (!st.queue.empty() &&
+         (st.cfg.max_reuse == 0 || st.served + st.in_flight.size() < st.cfg.max_reuse)) {
+    auto job = std::move(st.queue.front());
+    st.queue.pop_front();
+    out += protocol::encode_run(job.g, job.g.timeout_ms, st.exec);
+    st.in_flight.push_back(std::move(job));
+  }
+  if (out.empty()) return;
+  st.runner->write(st.token, std::move(out));
+  if (was_idle) arm_head(self);
+}
+
+worker_actor::behavior_type warm_worker(warm_pointer self, std::shared_ptr<process_runner> runner,
+                                        command_spec cmd, pool_config cfg, std::uint32_t index) {
+  self->state.runner = std::move(runner);
+  self->state.cmd = std::move(cmd);
+  self->state.cfg = cfg;
+  self->state.index = index;
+  return {
+    [=](warmup_atom) -> caf::result<warmup_report> {
+      auto& st = self->state;
+      if (st.ph == phase::ready || st.ph == phase::failed) return st.report;
+      auto rp = self->make_response_promise<warmup_report>();
+      st.waiters.push_back(rp);
+      if (st.ph == phase::down) start_process(self);
+      return rp;
+    },
+    [=](run_atom, gremlin& g) -> caf::result<worker_result> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<worker_result>();
+      st.queue.push_back(warm_job{std::move(g), rp});
+      if (st.ph == phase::failed) {
+        quit_with(self, worker_exit::warmup_failed, st.report.error);
+        return rp;
+      }
+      flush(self);
+      return rp;
+    },
+    [=](proc_start_atom, std::uint64_t, std::int32_t) {},
+    [=](proc_lines_atom, std::uint64_t seq, std::vector<std::string>& lines) {
+      for (const auto& line : lines) {
+        if (seq != self->state.proc || self->getf(caf::abstract_actor::is_terminated_flag)) return;
+        on_line(self, line);
+      }
+    },
+    [=](proc_exit_atom, std::uint64_t seq, process_exit& e) {
+      if (seq == self->state.proc) on_exit(self, e);
+    },
+    [=](warmup_deadline_atom, std::uint64_t seq) {
+      auto& st = self->state;
+      if (seq != st.proc || st.ph != phase::starting) return;
+      st.warmup_problem = "no ready within " + std::to_string(st.cfg.warmup_timeout_s) + " s";
+      st.runner->kill_group(st.token, SIGKILL);
+    },
+    [=](deadline_atom, std::uint64_t timer) {
+      auto& st = self->state;
+      if (st.in_flight.empty() || st.in_flight.front().timer != timer) return;
+      auto& head = st.in_flight.front();
+      if (head.answered) return replace_process(self);  // it never sent its late line
+      head.promise.deliver(worker_result{head.g.id, status::timeout, {}, static_cast<double>(head.g.timeout_ms),
+                                         "time limit of " + std::to_string(head.g.timeout_ms) + " ms exceeded"});
+      head.answered = true;
+      if (head.child_pgid > 0) {
+        process_runner::kill_pgid(static_cast<int>(head.child_pgid), SIGKILL);
+        arm_head(self);
+      } else {
+        replace_process(self);
+      }
+    },
+    [=](force_kill_atom, std::uint64_t) {},
+  };
+}
+
+}  // namespace
+
+worker_actor spawn_warm_worker(caf::actor_system& sys, std::shared_ptr<process_runner> runner,
+                               command_spec cmd, pool_config cfg, std::uint32_t index) {
+  return sys.spawn(warm_worker, std::move(runner), std::move(cmd), cfg, index);
+}
+
+}  // namespace gremlins

@@ -1,0 +1,20 @@
+#pragma once
+// The warm worker actor (the seed's PersistentWorkerPool slot): one long-lived process that
+// speaks PROTOCOL.md, started once, warmed up, and reused for many gremlins.
+
+#include <cstdint>
+#include <memory>
+
+#include "caf/fwd.hpp"
+#include "messages/pool_config.hpp"
+#include "messages/worker_actor.hpp"
+
+namespace gremlins {
+
+class process_runner;
+
+/// Spawns worker slot `index` running `cmd.worker_argv` through `runner`.
+worker_actor spawn_warm_worker(caf::actor_system& sys, std::shared_ptr<process_runner> runner,
+                               command_spec cmd, pool_config cfg, std::uint32_t index);
+
+}  // namespace gremlins
