@@ -17,7 +17,8 @@ Start-up
     It (and its ``src/``, when that exists, in front of it) goes first on ``sys.path`` before
     pytest imports anything, and a ``sys.meta_path`` finder keeps the instrumented top-level
     modules winning even when pytest later puts the project's own folders in front
-    (rootdir insertion, the ``pythonpath`` ini option).  ``ACTIVE_GREMLIN`` is removed from the
+    (rootdir insertion, the ``pythonpath`` ini option): the one the instrumenter's
+    ``_gremlins_switch`` installs when imported, or else the worker's own.  ``ACTIVE_GREMLIN`` is removed from the
     environment: a warm worker starts with no gremlin active.
     pytest runs once, in-process (``-q --tb=line`` then the extra arguments: a ``--tb=short``
     there gives longer excerpts, at about twice the cost of a zapped gremlin), collects once, and
@@ -57,8 +58,11 @@ Runtime -> worker
         not linger.
         inprocess: the gremlin is switched on inside the worker itself and off again afterwards
         (``set_active(None)``), fixtures torn down.  Faster (no fork), but module state changed
-        by one gremlin's tests can leak into the next gremlin's; ``timeout_ms`` is not enforced
-        by the worker (there is no child to kill): the runtime's own limit applies.
+        by one gremlin's tests can leak into the next gremlin's.  ``timeout_ms`` is enforced
+        with a one-shot SIGALRM that raises an exception in the running test: status
+        ``timeout``, the worker stays warm.  A test that swallows that exception (a bare
+        ``except``) keeps running, and the runtime's own limit (killing the worker) applies;
+        a test that sets its own SIGALRM handler conflicts with it.
         A run with an unknown test id, a bad field (wrong type, unknown executor) or no
         ``_gremlins_switch`` module while a gremlin is asked for gets a ``result`` with status
         ``error`` and the reason in ``output``; ``gremlin`` echoes the request's (null if it
@@ -215,13 +219,22 @@ def module_name(folder, entry):
 
 
 def put_instrumented_first(inst):
+    """The instrumented dirs first on sys.path; then the switch module is imported (before
+    pytest imports anything): when it installs its own sys.meta_path finder (the instrumenter's
+    does), that finder keeps the instrumented modules first, else ours does."""
     dirs = [inst]
     if os.path.isdir(os.path.join(inst, "src")):
         dirs.insert(0, os.path.join(inst, "src"))
     for d in reversed(dirs):
         sys.path.insert(0, d)
-    sys.meta_path.insert(0, InstrumentedFirst(dirs))
     os.environ["GREMLIN_INSTRUMENTED_DIR"] = inst
+    finders = len(sys.meta_path)
+    try:
+        importlib.import_module(SWITCH_MODULE)
+    except ImportError:
+        pass
+    if len(sys.meta_path) == finders:
+        sys.meta_path.insert(0, InstrumentedFirst(dirs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,6 +357,7 @@ def child_main(worker, gremlin, items, verdict_w, parent):
         if os.getppid() != parent:  # the worker died before the death signal was armed
             os._exit(1)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
         os.close(worker.channel.request_fd)
         os.close(worker.channel.reply_fd)
         worker.switch_on(gremlin)
@@ -451,19 +465,57 @@ def run_forked(worker, gremlin, items, timeout_ms):
 # The inprocess executor
 
 
-def run_inprocess(worker, gremlin, items):
+class GremlinTimeout(Exception):
+    """Raised inside the running test when an inprocess run passes its time limit."""
+
+
+class Alarm:
+    """A one-shot SIGALRM for inprocess runs: raises GremlinTimeout in whatever runs at the
+    deadline (the test: pytest records it as that test's failure and the run stops there)."""
+
+    def __init__(self, timeout_ms):
+        self.timeout_ms = timeout_ms
+        self.fired = False
+        self.previous = None
+
+    def ring(self, signum, frame):
+        self.fired = True
+        raise GremlinTimeout("gremlin run passed its %d ms limit" % self.timeout_ms)
+
+    def __enter__(self):
+        if self.timeout_ms:
+            self.previous = signal.signal(signal.SIGALRM, self.ring)
+            signal.setitimer(signal.ITIMER_REAL, self.timeout_ms / 1000.0)
+        return self
+
+    def __exit__(self, *exc):
+        if self.timeout_ms:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def run_inprocess(worker, gremlin, items, timeout_ms):
     start = time.monotonic()
+    current = [-1]
+    alarm = Alarm(timeout_ms)
     try:
         worker.switch_on(gremlin)
-        status, killing, output = run_items(worker.session, items, lambda i: None)
+        with alarm:
+            status, killing, output = run_items(worker.session, items,
+                                                lambda i: current.__setitem__(0, i))
     except Exception as e:
         teardown_all(worker.session)
         status, killing = "error", None
         output = "inprocess run failed: %s\n%s" % (e, traceback.format_exc())
     finally:
         worker.switch_on(None)
-    ms = (time.monotonic() - start) * 1000.0
-    return result(gremlin, status, killing, ms, output)
+    if alarm.fired:
+        where = items[current[0]].nodeid if current[0] >= 0 else "set-up"
+        status, killing = "timeout", None
+        output = "timed out after %d ms in %s (interrupted inside the worker)" % (timeout_ms,
+                                                                                  where)
+    return result(gremlin, status, killing, (time.monotonic() - start) * 1000.0, output)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,7 +604,7 @@ class WarmWorker:
             return result(gremlin if isinstance(gremlin, str) else None, "error", None, 0.0, checked)
         gremlin, run_items_, timeout_ms, executor = checked
         if executor == "inprocess":
-            return run_inprocess(self, gremlin, run_items_)
+            return run_inprocess(self, gremlin, run_items_, timeout_ms)
         return run_forked(self, gremlin, run_items_, timeout_ms)
 
 

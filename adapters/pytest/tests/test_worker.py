@@ -47,7 +47,8 @@ def wait_gone(pid, seconds=10.0):
 class WorkerProcess:
     """A worker started through real pipes; pop() returns its next event or fails the test."""
 
-    def __init__(self, tmp_path, project=DEMO_PROJECT, args=(), env=None, name="worker"):
+    def __init__(self, tmp_path, project=DEMO_PROJECT, args=(), env=None, name="worker",
+                 command=None):
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         full_env = dict(os.environ)
@@ -64,7 +65,8 @@ class WorkerProcess:
         self.switch_log = Path(full_env["DEMO_SWITCH_LOG"])
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gremlins_pytest.worker", *args], cwd=str(project),
+                command or [sys.executable, "-m", "gremlins_pytest.worker", *args],
+                cwd=str(project),
                 env=full_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                 pass_fds=(request_r, reply_w), start_new_session=True)
         os.close(request_r)
@@ -428,6 +430,22 @@ def test_inprocess_gives_the_fork_verdicts_and_switches_back_off(start_worker):
     assert switch_calls(worker, ready["pid"]) == [
         "None", "g_add", "None", "g_boundary", "None", "g_setup", "None", "g_add", "None",
         "None", "None"]
+
+
+def test_inprocess_timeout_interrupts_the_test_and_the_worker_stays_warm(start_worker):
+    worker = start_worker()
+    ready = worker.ready()
+    worker.send(run("g_hang", [CALC + "test_add", CALC + "test_countdown"], timeout_ms=500,
+                    executor="inprocess"),
+                run("g_boundary", [CALC + "test_countdown", CALC + "test_positive"],
+                    executor="inprocess"))
+    result = worker.pop()
+    assert (result["event"], result["status"], result["killing_test"]) == ("result", "timeout",
+                                                                           None)
+    assert CALC + "test_countdown" in result["output"]
+    assert worker.pop()["status"] == "survived"  # countdown works again: g_hang is off
+    assert worker.proc.poll() is None
+    assert switch_calls(worker, ready["pid"])[-4:] == ["g_hang", "None", "g_boundary", "None"]
 
 
 def test_inprocess_module_fixture_torn_down_after_early_stop(start_worker):
