@@ -18,7 +18,6 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/process/child.hpp>
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
@@ -26,6 +25,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -165,6 +166,7 @@ struct launch_plan {
   std::vector<char*> envp;
   std::array<int, 5> fds{{-1, -1, -1, -1, -1}};  ///< become the child's fds 0..4
   int nfds = 3;
+  start_method method = start_method::spawn;  ///< resolved: never auto_
 };
 
 /// The child-side setup of the `fork` method, run by Boost.Process between fork and execve.
@@ -193,6 +195,14 @@ struct child_setup : bp::extend::handler {
     }
     if (!plan->cwd.empty() && ::chdir(plan->cwd.c_str()) != 0)
       fail(exec, "cannot change to the working directory");
+  }
+
+  template <class Executor>
+  void on_error(Executor& exec, const std::error_code&) const {
+    // Boost.Process forgets a child whose exec failed; reap it so no zombie is left.
+    if (exec.pid > 0)
+      while (::waitpid(exec.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
   }
 
   template <class Executor>
@@ -251,6 +261,342 @@ void keep_tail(std::string& tail, std::size_t cap, const char* data, std::size_t
   if (tail.size() > 2 * cap) tail.erase(0, tail.size() - cap);
 }
 
+
+// ---- the fork server ------------------------------------------------------------------
+// A copy of the runner's process, forked in the runner's constructor (before its I/O thread
+// exists), that forks and execs children on request. It runs without exec in a copy of a
+// possibly multi-threaded process, so it only makes async-signal-safe calls on memory that
+// was allocated before the fork. Runner -> server: a header message carrying the child's fds
+// (SCM_RIGHTS), then the payload "path\0cwd\0argv...\0env...\0" in chunks. Server -> runner:
+// fixed-size records (started / failed with errno / exited with the wait status). The server
+// kills a child's group while the leader is still a zombie, then reaps it.
+
+namespace fs {
+constexpr std::uint32_t magic = 0x67726d6c;
+constexpr std::size_t chunk = 32 * 1024;
+constexpr std::size_t max_payload = 4 * 1024 * 1024;
+constexpr std::size_t max_ptrs = 64 * 1024;
+constexpr int max_children = 4096;
+constexpr int received_fd_floor = 100;
+enum kind : std::int32_t { started = 1, failed = 2, exited = 3 };
+
+struct header {
+  std::uint32_t magic, id, nfds, argc, envc, pad;
+  std::uint64_t payload_len;
+};
+struct record {
+  std::int32_t kind;
+  std::uint32_t id;
+  std::int32_t pid;
+  std::int32_t value;  ///< errno (failed) or wait status (exited)
+};
+
+/// The server's only memory, allocated (untouched) in the runner before the fork.
+struct memory {
+  std::unique_ptr<char[]> payload{new char[max_payload + 1]};
+  std::unique_ptr<char*[]> ptrs{new char*[max_ptrs]};
+  std::unique_ptr<int[]> pids{new int[max_children]};
+  int npids = 0;
+};
+
+void send_record(int sock, record r) {
+  while (::send(sock, &r, sizeof r, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+/// Receives a request header and its fds (moved above received_fd_floor); false on EOF.
+bool recv_header(int sock, header& h, int* fds, int& nfds) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 5)];
+  iovec iov{&h, sizeof h};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  nfds = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < count && nfds < 5; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds[nfds++] = ::fcntl(fd, F_DUPFD_CLOEXEC, received_fd_floor);
+      ::close(fd);
+    }
+  }
+  return n == static_cast<ssize_t>(sizeof h) && h.magic == magic;
+}
+
+/// Reads `len` payload bytes; false when they do not fit (they are read and dropped).
+bool recv_payload(int sock, memory& mem, std::uint64_t len) {
+  bool fits = len <= max_payload;
+  std::uint64_t got = 0;
+  while (got < len) {
+    char* dst = mem.payload.get() + (fits ? got : 0);
+    ssize_t n = ::recv(sock, dst, chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += static_cast<std::uint64_t>(n);
+  }
+  if (fits) mem.payload[len] = '\0';
+  return fits;
+}
+
+/// The child side: own group, default signals, fds 0..n-1, cwd, exec; errno to `err_fd`.
+[[noreturn]] void exec_child(const char* path, const char* cwd, char** argv, char** envp,
+                             const int* fds, int nfds, int err_fd) {
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  bool ok = true;
+  for (int i = 0; i < nfds && ok; ++i) ok = ::dup2(fds[i], i) >= 0;
+  if (ok && cwd[0] != '\0') ok = ::chdir(cwd) == 0;
+  if (ok) ::execve(path, argv, envp);
+  int e = errno;
+  while (::write(err_fd, &e, sizeof e) < 0 && errno == EINTR) {
+  }
+  ::_exit(127);
+}
+
+/// Forks and execs one child; returns 0 and its pid, or the errno of the failure.
+int launch_child(char** strings, std::uint32_t argc, const int* fds, int nfds, int& pid) {
+  int errp[2];
+  if (::pipe2(errp, O_CLOEXEC) != 0) return errno;
+  pid = ::fork();
+  if (pid == 0) exec_child(strings[0], strings[1], strings + 2, strings + 3 + argc, fds, nfds, errp[1]);
+  int e = pid < 0 ? errno : 0;
+  ::close(errp[1]);
+  ssize_t r = 0;
+  if (pid > 0) {
+    do r = ::read(errp[0], &e, sizeof e);
+    while (r < 0 && errno == EINTR);
+  }
+  ::close(errp[0]);
+  if (pid > 0 && r > 0) ::waitpid(pid, nullptr, 0);  // exec failed: reap it here, quietly
+  return pid > 0 && r <= 0 ? 0 : (e != 0 ? e : EIO);
+}
+
+/// Splits the payload into path, cwd, argv (null-terminated), env (null-terminated).
+bool parse_payload(memory& mem, std::uint64_t len, std::uint32_t argc, std::uint32_t envc) {
+  std::size_t needed = std::size_t{argc} + envc + 4;
+  if (needed > max_ptrs || argc == 0) return false;
+  char* p = mem.payload.get();
+  char* end = p + len;
+  char** out = mem.ptrs.get();
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < std::size_t{argc} + envc + 2; ++i) {
+    if (p >= end) return false;
+    out[k++] = p;
+    p += std::strlen(p) + 1;
+    if (i == argc + 1) out[k++] = nullptr;  // ends argv
+  }
+  out[k] = nullptr;  // ends env
+  return true;
+}
+
+/// Serves one request; false when the runner has gone.
+bool serve_one(int sock, memory& mem) {
+  header h{};
+  int fds[5];
+  int nfds = 0;
+  bool ok = recv_header(sock, h, fds, nfds);
+  if (!ok && nfds == 0) return false;
+  ok = ok && recv_payload(sock, mem, h.payload_len) &&
+       parse_payload(mem, h.payload_len, h.argc, h.envc) && nfds == static_cast<int>(h.nfds);
+  int pid = -1;
+  int err = ok ? launch_child(mem.ptrs.get(), h.argc, fds, nfds, pid) : E2BIG;
+  for (int i = 0; i < nfds; ++i) ::close(fds[i]);
+  if (err == 0 && mem.npids < max_children) mem.pids[mem.npids++] = pid;
+  send_record(sock, err == 0 ? record{started, h.id, pid, 0} : record{failed, h.id, -1, err});
+  return true;
+}
+
+/// Reaps every exited child: its group is killed first, while the zombie pins the pgid.
+void reap_children(int sock, memory& mem) {
+  for (;;) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+    int pid = info.si_pid;
+    ::kill(-pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    for (int i = 0; i < mem.npids; ++i)
+      if (mem.pids[i] == pid) mem.pids[i] = mem.pids[--mem.npids];
+    send_record(sock, record{exited, 0, pid, status});
+  }
+}
+
+/// Detaches the server from everything it inherited but its socket.
+void isolate(int sock) {
+  int null_fd = ::open("/dev/null", O_RDWR);
+  for (int i = 0; i < 3 && null_fd >= 0; ++i) ::dup2(null_fd, i);
+  if (null_fd > 2) ::close(null_fd);
+  if (sock > 3) ::syscall(SYS_close_range, 3u, static_cast<unsigned>(sock - 1), 0u);
+  ::syscall(SYS_close_range, static_cast<unsigned>(sock + 1), ~0u, 0u);
+}
+
+[[noreturn]] void server_main(int sock, memory& mem) {
+  if (sock < 3) sock = ::fcntl(sock, F_DUPFD_CLOEXEC, 3);  // 0..2 become /dev/null
+  isolate(sock);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  int sig_fd = ::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  for (;;) {
+    pollfd p[2] = {{sock, POLLIN, 0}, {sig_fd, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) continue;
+    if (p[1].revents != 0) {
+      signalfd_siginfo drained[8];
+      while (::read(sig_fd, drained, sizeof drained) > 0) {
+      }
+      reap_children(sock, mem);
+    }
+    if (p[0].revents != 0 && !serve_one(sock, mem)) break;
+  }
+  // The runner has gone: nothing we started may outlive it.
+  for (int i = 0; i < mem.npids; ++i) ::kill(-mem.pids[i], SIGKILL);
+  while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+  }
+  ::_exit(0);
+}
+}  // namespace fs
+
+/// The runner's side of the fork server (see namespace fs); used on the I/O thread only,
+/// except start(), which the runner's constructor calls before that thread exists.
+class fork_server_client {
+public:
+  explicit fork_server_client(asio::io_context& ioc) : sock(ioc) {}
+
+  asio::posix::stream_descriptor sock;
+  std::vector<fs::record> stash;  ///< records received but not yet handled
+  bool dead = false;
+
+  void start() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      error_ = "socketpair: " + errno_text(errno);
+      return;
+    }
+    auto mem = std::make_unique<fs::memory>();
+    pid_ = ::fork();
+    if (pid_ == 0) fs::server_main(sv[1], *mem);
+    ::close(sv[1]);
+    if (pid_ < 0) {
+      error_ = "fork: " + errno_text(errno);
+      ::close(sv[0]);
+      return;
+    }
+    sock.assign(sv[0]);
+  }
+
+  bool running() const { return sock.is_open() && !dead; }
+
+  /// Asks the server to start `plan`; returns the pid or throws with a message.
+  int spawn(const launch_plan& plan) {
+    if (!running())
+      throw std::runtime_error(error_.empty() ? "the fork server is not running" : error_);
+    std::string payload = plan.path + '\0' + plan.cwd + '\0';
+    for (auto& a : plan.argv_storage) payload.append(a).push_back('\0');
+    for (auto& e : plan.env_storage) payload.append(e).push_back('\0');
+    fs::header h{fs::magic, ++next_id_, static_cast<std::uint32_t>(plan.nfds),
+                 static_cast<std::uint32_t>(plan.argv_storage.size()),
+                 static_cast<std::uint32_t>(plan.env_storage.size()), 0, payload.size()};
+    send_message(&h, sizeof h, plan.fds.data(), plan.nfds);
+    for (std::size_t off = 0; off < payload.size(); off += fs::chunk)
+      send_message(payload.data() + off, std::min(fs::chunk, payload.size() - off), nullptr, 0);
+    fs::record r = wait_for(h.id);
+    if (r.kind != fs::started) throw std::runtime_error(errno_text(r.value));
+    return r.pid;
+  }
+
+  /// Moves every record that has arrived into `stash`; notes the server's death.
+  void drain() {
+    fs::record r;
+    for (;;) {
+      ssize_t n = ::recv(sock.native_handle(), &r, sizeof r, MSG_DONTWAIT);
+      if (n == static_cast<ssize_t>(sizeof r)) stash.push_back(r);
+      else if (n < 0 && errno == EINTR) continue;
+      else if (n < 0 && errno == EAGAIN) return;
+      else {
+        dead = true;
+        return;
+      }
+    }
+  }
+
+  /// Ends the server: it kills and reaps what it started, then exits; we reap it.
+  void stop() {
+    boost::system::error_code ignored;
+    sock.close(ignored);
+    reap_server();
+  }
+
+  void reap_server() {
+    if (pid_ > 0)
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    pid_ = -1;
+  }
+
+private:
+  int pid_ = -1;
+  std::string error_;
+  std::uint32_t next_id_ = 0;
+
+  void send_message(const void* data, std::size_t len, const int* fds, int nfds) {
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 5)] = {};
+    iovec iov{const_cast<void*>(data), len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (nfds > 0) {
+      msg.msg_control = control;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+      std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    for (;;) {
+      if (::sendmsg(sock.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) return;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) throw std::runtime_error("fork server: " + errno_text(errno));
+      // Full: keep reading its records meanwhile, so neither side can block the other.
+      pollfd p{sock.native_handle(), POLLOUT | POLLIN, 0};
+      ::poll(&p, 1, 1000);
+      if (p.revents & POLLIN) drain();
+      if (dead) throw std::runtime_error("the fork server died");
+    }
+  }
+
+  fs::record wait_for(std::uint32_t id) {
+    for (;;) {
+      for (auto it = stash.begin(); it != stash.end(); ++it) {
+        if (it->kind != fs::exited && it->id == id) {
+          fs::record r = *it;
+          stash.erase(it);
+          return r;
+        }
+      }
+      if (dead) throw std::runtime_error("the fork server died");
+      pollfd p{sock.native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, 30000) == 0) throw std::runtime_error("the fork server does not answer");
+      drain();
+    }
+  }
+};
+
 }  // namespace
 
 /// One started child and everything the I/O thread tracks about it.
@@ -277,14 +623,15 @@ struct running_child {
   std::string tail;
   std::string partial;          ///< an incomplete reply line
   bool partial_truncated = false;
-  std::string pending;          ///< requests not yet handed to a write
-  std::string inflight;         ///< requests being written
-  bool writing = false;
+  std::string pending;          ///< requests not yet written, from `written` on
+  std::size_t written = 0;
+  bool writing = false;         ///< waiting for room in the pipe
   bool close_after_write = false;
 
   bool output_open = false;
   bool replies_open = false;
   bool reaped = false;
+  bool via_server = false;      ///< the fork server is its parent and reaps it
   bool finished = false;
   int wait_status = 0;
   bool status_known = false;
@@ -293,7 +640,9 @@ struct running_child {
 using child_ptr = std::shared_ptr<running_child>;
 
 struct process_runner::impl {
-  impl() : work(ioc.get_executor()) {
+  impl() : ioc(1), work(ioc.get_executor()), server(ioc) {
+    server.start();  // first, while this object has no thread of its own yet
+    if (server.running()) post([this] { watch_server(); });
     thread = std::thread([this] { run(); });
   }
 
@@ -302,6 +651,8 @@ struct process_runner::impl {
   std::unordered_map<process_token, child_ptr> children;
   std::atomic<process_token> next_token{1};
   std::atomic<std::size_t> live{0};
+  fork_server_client server;
+  std::unordered_map<int, process_token> server_children;  ///< pid -> token
   std::thread thread;
 
   void run();
@@ -314,6 +665,9 @@ struct process_runner::impl {
   void watch_exit(const child_ptr& c);
   void poll_exit(const child_ptr& c);
   void on_leader_exit(const child_ptr& c, bool zombie_known);
+  void leader_reaped(const child_ptr& c, int status, bool status_known);
+  void watch_server();
+  void handle_server_records();
   void read_output(const child_ptr& c);
   void read_replies(const child_ptr& c);
   void split_replies(running_child& c, const char* data, std::size_t n,
@@ -372,11 +726,12 @@ int process_runner::impl::launch(const process_spec& spec, launch_plan& plan) {
   plan.envp.push_back(nullptr);
   start_method method = spec.method;
   if (method == start_method::auto_) method = get_optimal_start_method();
+  if (method == start_method::auto_) method = start_method::spawn;
+  plan.method = method;
   try {
     switch (method) {
       case start_method::fork: return start_with_fork(plan);
-      case start_method::forkserver:
-        throw std::runtime_error("start method forkserver not implemented");
+      case start_method::forkserver: return server.spawn(plan);
       case start_method::spawn:
       case start_method::auto_: return start_with_spawn(plan);
     }
@@ -412,6 +767,7 @@ void process_runner::impl::do_start(process_token token, process_spec spec,
                                            spec.output_tail_bytes);
   c->pid = pid;
   c->started = std::chrono::steady_clock::now();
+  c->via_server = plan.method == start_method::forkserver;
   children.emplace(token, c);
   c->output.assign(out_r.release());
   c->output_open = true;
@@ -425,7 +781,12 @@ void process_runner::impl::do_start(process_token token, process_spec spec,
   if (c->callbacks.on_started) c->callbacks.on_started(pid);
   read_output(c);
   if (c->replies_open) read_replies(c);
-  watch_exit(c);
+  if (c->via_server) {
+    server_children.emplace(pid, token);
+    post([this] { handle_server_records(); });  // an exit may have come with the start
+  } else {
+    watch_exit(c);
+  }
 }
 
 void process_runner::impl::watch_exit(const child_ptr& c) {
@@ -461,7 +822,11 @@ void process_runner::impl::on_leader_exit(const child_ptr& c, bool zombie_known)
   pid_t rc;
   do rc = ::waitpid(c->pid, &status, 0);
   while (rc < 0 && errno == EINTR);
-  c->status_known = rc == c->pid;
+  leader_reaped(c, status, rc == c->pid);
+}
+
+void process_runner::impl::leader_reaped(const child_ptr& c, int status, bool status_known) {
+  c->status_known = status_known;
   c->wait_status = status;
   c->reaped = true;
   c->ended = std::chrono::steady_clock::now();
@@ -477,6 +842,37 @@ void process_runner::impl::on_leader_exit(const child_ptr& c, bool zombie_known)
     maybe_finish(c);
   });
   maybe_finish(c);
+}
+
+void process_runner::impl::watch_server() {
+  server.sock.async_wait(asio::posix::stream_descriptor::wait_read,
+                         [this](const boost::system::error_code& ec) {
+                           if (ec) return;
+                           server.drain();
+                           handle_server_records();
+                           if (server.running()) watch_server();
+                         });
+}
+
+void process_runner::impl::handle_server_records() {
+  auto records = std::move(server.stash);
+  server.stash.clear();
+  for (auto& r : records) {
+    auto it = r.kind == fs::exited ? server_children.find(r.pid) : server_children.end();
+    if (it == server_children.end()) continue;
+    auto child = children.find(it->second);
+    server_children.erase(it);
+    if (child != children.end()) leader_reaped(child->second, r.value, true);
+  }
+  if (!server.dead) return;
+  // The server died: its children cannot be reaped by us; end their groups all the same.
+  for (auto& entry : server_children) {
+    ::kill(-entry.first, SIGKILL);
+    auto child = children.find(entry.second);
+    if (child != children.end()) leader_reaped(child->second, 0, false);
+  }
+  server_children.clear();
+  server.reap_server();
 }
 
 void process_runner::impl::read_output(const child_ptr& c) {
@@ -538,24 +934,37 @@ void process_runner::impl::split_replies(running_child& c, const char* data, std
 
 void process_runner::impl::flush_requests(const child_ptr& c) {
   if (c->writing || !c->requests.is_open()) return;
-  if (c->pending.empty()) {
+  // Write at once while the pipe has room (the common case for small requests); only a
+  // full pipe waits for writability, so a request costs one syscall and no extra handler.
+  while (c->written < c->pending.size()) {
+    ssize_t n = ::write(c->requests.native_handle(), c->pending.data() + c->written,
+                        c->pending.size() - c->written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n < 0) {  // EPIPE: the worker closed its end or died, nothing more to send
+      c->pending.clear();
+      c->written = 0;
+      return close_requests(*c);
+    }
+    c->written += static_cast<std::size_t>(n);
+  }
+  if (c->written == c->pending.size()) {
+    c->pending.clear();
+    c->written = 0;
     if (c->close_after_write) close_requests(*c);
     return;
   }
-  std::swap(c->inflight, c->pending);
-  c->pending.clear();
+  if (c->written > c->pending.size() / 2) {  // compact rarely: amortised O(1) per byte
+    c->pending.erase(0, c->written);
+    c->written = 0;
+  }
   c->writing = true;
-  asio::async_write(c->requests, asio::buffer(c->inflight),
-                    [this, c](const boost::system::error_code& ec, std::size_t) {
-                      c->writing = false;
-                      c->inflight.clear();
-                      if (ec) {  // the worker closed its end or died: nothing more to send
-                        c->pending.clear();
-                        close_requests(*c);
-                        return;
-                      }
-                      flush_requests(c);
-                    });
+  c->requests.async_wait(asio::posix::stream_descriptor::wait_write,
+                         [this, c](const boost::system::error_code& ec) {
+                           c->writing = false;
+                           if (ec) return;
+                           flush_requests(c);
+                         });
 }
 
 void process_runner::impl::close_requests(running_child& c) {
@@ -588,7 +997,9 @@ void process_runner::impl::shutdown() {
   for (auto& entry : children) {
     auto& c = entry.second;
     c->finished = true;  // no more callbacks: the owners may be going away with us
-    if (!c->reaped) {
+    if (!c->reaped && c->via_server) {
+      ::kill(-c->pid, SIGKILL);  // the server reaps it before it exits, below
+    } else if (!c->reaped) {
       ::kill(-c->pid, SIGKILL);
       while (::waitpid(c->pid, nullptr, 0) < 0 && errno == EINTR) {
       }
@@ -603,6 +1014,8 @@ void process_runner::impl::shutdown() {
   }
   live -= children.size();
   children.clear();
+  server_children.clear();
+  server.stop();
 }
 
 process_runner::process_runner() : impl_(std::make_unique<impl>()) {}
