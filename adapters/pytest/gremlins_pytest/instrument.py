@@ -152,6 +152,21 @@ def _int_value(node):
     return None
 
 
+def _bool_chain(op, values):
+    return values[0] if len(values) == 1 else ast.BoolOp(op=op, values=values)
+
+
+def _swap_bool_operator(node, k):
+    """``v0 op v1 op ... vn`` with only the k-th operator swapped, grouped the way Python
+    parses the edited text (``and`` binds tighter than ``or``)."""
+    values = copy.deepcopy(node.values)
+    if isinstance(node.op, ast.And):
+        return ast.BoolOp(op=ast.Or(), values=[_bool_chain(ast.And(), values[:k + 1]),
+                                                _bool_chain(ast.And(), values[k + 1:])])
+    merged = ast.BoolOp(op=ast.And(), values=[values[k], values[k + 1]])
+    return _bool_chain(ast.Or(), values[:k] + [merged] + values[k + 2:])
+
+
 class _Transformer(ast.NodeTransformer):
     """Replaces every mutation site by its switch; collects the Sites in creation order."""
 
@@ -333,15 +348,17 @@ class _Transformer(ast.NodeTransformer):
         if "boolean" not in self.operators:
             return node
         symbol = ops.SYMBOL[type(node.op)]
-        span = self.pos.token(self.pos.end(pristine.values[0]), self.pos.start(pristine.values[1]),
-                              symbol)
-        if span is None:
-            return node
         new = ops.BOOLEAN_OPS[type(node.op)]
-        mutant = ast.BoolOp(op=new(), values=pristine.values)
-        site = self._site("boolean", "%s to %s" % (symbol, ops.SYMBOL[new]), symbol,
-                          ops.SYMBOL[new], span)
-        return self._switch(node, [(site, mutant)])
+        values = pristine.values
+        mutants = []
+        for k in range(len(values) - 1):
+            span = self.pos.token(self.pos.end(values[k]), self.pos.start(values[k + 1]), symbol)
+            if span is None:
+                continue
+            site = self._site("boolean", "%s to %s" % (symbol, ops.SYMBOL[new]), symbol,
+                              ops.SYMBOL[new], span)
+            mutants.append((site, _swap_bool_operator(pristine, k)))
+        return self._switch(node, mutants)
 
     def visit_UnaryOp(self, node):
         pristine = copy.deepcopy(node)
