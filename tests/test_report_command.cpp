@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/report_command.hpp"
@@ -51,12 +53,18 @@ struct saved_run {
   }
 };
 
+/// Sets an environment variable for one scope and puts the old value back.
 struct env_var {
   std::string name;
+  std::optional<std::string> old;
   env_var(std::string n, const std::string& value) : name(std::move(n)) {
+    if (const char* v = std::getenv(name.c_str())) old = v;
     ::setenv(name.c_str(), value.c_str(), 1);
   }
-  ~env_var() { ::unsetenv(name.c_str()); }
+  ~env_var() {
+    if (old) ::setenv(name.c_str(), old->c_str(), 1);
+    else ::unsetenv(name.c_str());
+  }
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <sys/wait.h>
 
 #include "runtime/report_html.hpp"
@@ -48,10 +49,18 @@ std::string view_text(const std::string& dom, const std::string& label) {
   return dom.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+/// Sets an environment variable for one scope and puts the old value back.
 struct env_var {
   std::string name;
-  env_var(std::string n, const char* value) : name(std::move(n)) { ::setenv(name.c_str(), value, 1); }
-  ~env_var() { ::unsetenv(name.c_str()); }
+  std::optional<std::string> old;
+  env_var(std::string n, const std::string& value) : name(std::move(n)) {
+    if (const char* v = std::getenv(name.c_str())) old = v;
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~env_var() {
+    if (old) ::setenv(name.c_str(), old->c_str(), 1);
+    else ::unsetenv(name.c_str());
+  }
 };
 
 }  // namespace
@@ -107,7 +116,7 @@ TEST_CASE("HTML report: a bundle containing </script> goes in as a data: URL and
 
 TEST_CASE("HTML report: missing assets are named with the script to run", "[report][html]") {
   temp_dir root;
-  env_var assets("GREMLIN_ASSETS_DIR", (root.path / "no-assets").c_str());
+  env_var assets("GREMLIN_ASSETS_DIR", (root.path / "no-assets").string());
   auto html = root.path / "report.html";
   try {
     write_html_report(sample_report(root.str()), html.string());
@@ -125,8 +134,10 @@ TEST_CASE("HTML report: the self-test hook only with GREMLIN_HTML_SELFTEST=1", "
   CHECK(plain.find("gremlin-selftest") == std::string::npos);
   CHECK_THAT(plain, Catch::Contains("<script>\nvar x = 1;\n</script>"));
   CHECK_THAT(render_html_report(run_report{}, "", true), Catch::Contains("gremlin-selftest"));
-  ::unsetenv("GREMLIN_ASSETS_DIR");
-  CHECK(report_assets_dir() == "/usr/local/share/gremlin-actors/npm");
+  {
+    env_var unset("GREMLIN_ASSETS_DIR", "");  // empty counts as unset
+    CHECK(report_assets_dir() == "/usr/local/share/gremlin-actors/npm");
+  }
   env_var assets("GREMLIN_ASSETS_DIR", "/opt/x");
   CHECK(report_assets_dir() == "/opt/x");
 }
