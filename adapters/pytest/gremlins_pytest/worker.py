@@ -49,7 +49,8 @@ Runtime -> worker
         in a normal pytest run); the last one gets ``None``, so every fixture is torn down.
         ``executor`` defaults to ``fork``.
         fork: a child per request, in its own process group, with a parent-death signal (Linux)
-        so it never outlives the worker.  ``timeout_ms`` (optional, > 0) is enforced: the
+        so it never outlives the worker.  ``timeout_ms`` (optional; 0 or null: none) is
+        enforced: the
         child's whole group is killed and the status is ``timeout`` (``output`` names the test
         that was running).  A child that dies without a verdict gives ``error`` with
         "child died by signal N" / "child exited with code N"; that includes a child the runtime
@@ -179,7 +180,7 @@ def protocol_fds():
         if fd <= 2:
             raise BadStart("%s=%d: the protocol never uses stdin/stdout/stderr" % (name, fd))
         try:
-            os.fstat(fd)
+            os.set_blocking(fd, True)  # the runtime's end may be non-blocking; ours must not
         except OSError:
             raise BadStart("%s=%d is not an open descriptor" % (name, fd)) from None
         fds.append(fd)
@@ -532,8 +533,8 @@ def check_run(request, items_by_id, all_items, switch):
         return "field 'tests' must be a list of test node ids"
     timeout_ms = request.get("timeout_ms")
     if timeout_ms is not None and (isinstance(timeout_ms, bool)
-                                   or not isinstance(timeout_ms, (int, float)) or timeout_ms <= 0):
-        return "field 'timeout_ms' must be a positive number"
+                                   or not isinstance(timeout_ms, (int, float)) or timeout_ms < 0):
+        return "field 'timeout_ms' must be a number of milliseconds (0: no limit)"
     executor = request.get("executor") or "fork"
     if executor not in CAPABILITIES:
         return "field 'executor' must be one of %s, got %r" % (", ".join(CAPABILITIES), executor)

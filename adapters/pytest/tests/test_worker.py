@@ -48,9 +48,12 @@ class WorkerProcess:
     """A worker started through real pipes; pop() returns its next event or fails the test."""
 
     def __init__(self, tmp_path, project=DEMO_PROJECT, args=(), env=None, name="worker",
-                 command=None):
+                 command=None, nonblocking=False):
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
+        if nonblocking:  # as a runtime's async pipes may hand them over
+            os.set_blocking(request_r, False)
+            os.set_blocking(reply_w, False)
         full_env = dict(os.environ)
         full_env.pop("ACTIVE_GREMLIN", None)
         full_env.update(
@@ -144,10 +147,11 @@ class WorkerProcess:
 def start_worker(tmp_path):
     workers = []
 
-    def start(*args, project=DEMO_PROJECT, env=None, with_instrumented=True):
+    def start(*args, project=DEMO_PROJECT, env=None, with_instrumented=True, nonblocking=False):
         if with_instrumented:
             args = ("--instrumented-dir", str(DEMO_INSTRUMENTED)) + args
-        worker = WorkerProcess(tmp_path, project, args, env, name="worker%d" % len(workers))
+        worker = WorkerProcess(tmp_path, project, args, env, name="worker%d" % len(workers),
+                               nonblocking=nonblocking)
         workers.append(worker)
         return worker
 
@@ -171,6 +175,14 @@ def test_ready_handshake(start_worker):
     assert event["pid"] == worker.proc.pid
     assert set(event["capabilities"]) == {"fork", "inprocess"}
     assert event["tests"] == 10
+
+
+def test_non_blocking_protocol_descriptors_are_fine(start_worker):
+    worker = start_worker(nonblocking=True)
+    worker.ready()
+    time.sleep(0.3)  # the worker now waits on an empty request pipe
+    worker.send(run("g_add", [CALC + "test_add"]))
+    assert worker.pop_result()["status"] == "zapped"
 
 
 def test_ready_from_run_json(start_worker, tmp_path):
@@ -252,7 +264,7 @@ def test_fork_all_tests_when_the_list_is_empty(start_worker):
 def test_fork_survived(start_worker):
     worker = start_worker()
     worker.ready()
-    worker.send(run("g_boundary", [CALC + "test_positive", CALC + "test_add"]))
+    worker.send(run("g_boundary", [CALC + "test_positive", CALC + "test_add"], timeout_ms=0))
     result = worker.pop_result()
     assert result["status"] == "survived"
     assert result["killing_test"] is None
