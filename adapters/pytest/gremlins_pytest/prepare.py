@@ -87,24 +87,20 @@ def attach_tests(gremlins, coverage):
 
     A gremlin is static when its site runs at import time (by its position in the source, or
     because the baseline reached it outside any test).  A static gremlin that was reached at
-    all gets every test (those reaching its file first): its effect is fixed at import and may
-    show anywhere.  A gremlin nobody reached gets [] (no_coverage)."""
+    all gets every test: its effect is fixed at import and may show anywhere.  A gremlin
+    nobody reached gets [] (no_coverage).  Tests are listed fastest first."""
     durations = coverage["tests"]
     outside = set(coverage["outside"])
     reached_by = {}
     for nodeid, ids in coverage["hits"].items():
         for gid in ids:
             reached_by.setdefault(gid, set()).add(nodeid)
-    file_tests = {}
-    for g in gremlins:
-        file_tests.setdefault(g["file"], set()).update(reached_by.get(g["id"], ()))
     all_tests = order_tests(durations, durations)
     for g in gremlins:
         reached = reached_by.get(g["id"], set())
         g["static"] = bool(g["static"] or g["id"] in outside)
         if g["static"] and (reached or g["id"] in outside):
-            near = file_tests[g["file"]]
-            g["tests"] = sorted(all_tests, key=lambda n: (n not in near, durations[n], n))
+            g["tests"] = list(all_tests)
         else:
             g["tests"] = order_tests(reached, durations)
     return gremlins
