@@ -587,16 +587,20 @@ class WarmWorker:
             self.switch.set_active(gremlin or None)
 
     def serve(self, items, by_id):
-        while True:
-            line = self.channel.next_line()
-            if line is None:
-                return
-            request = parse_request(line, self.channel.lines_read)
-            if request is None:
-                continue
-            if request["op"] == "shutdown":
-                return
-            self.channel.send(self.answer(request, items, by_id))
+        """The command loop: one request at a time until shutdown or end of file."""
+        try:
+            while True:
+                line = self.channel.next_line()
+                if line is None:
+                    return
+                request = parse_request(line, self.channel.lines_read)
+                if request is None:
+                    continue
+                if request["op"] == "shutdown":
+                    return
+                self.channel.send(self.answer(request, items, by_id))
+        except BrokenPipeError:  # the runtime is gone: any child was reaped on the way out
+            log("reply descriptor closed: exiting")
 
     def answer(self, request, items, by_id):
         checked = check_run(request, by_id, items, self.switch)
@@ -682,11 +686,7 @@ def main(argv=None):
         return 2
     signal.signal(signal.SIGTERM, on_sigterm)
     worker = WarmWorker(channel)
-    try:
-        code = pytest.main(pytest_args, plugins=[worker])
-    except BrokenPipeError:
-        log("reply descriptor closed by the runtime")
-        return 0
+    code = pytest.main(pytest_args, plugins=[worker])
     if worker.ready_sent:
         return 0
     if not worker.collect_errors and worker.session is None:  # pytest stopped before collecting

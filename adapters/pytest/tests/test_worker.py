@@ -125,6 +125,11 @@ class WorkerProcess:
     def stdout(self):
         return self.stdout_path.read_text(errors="replace")
 
+    def close_replies(self):
+        if self.reply_r is not None:
+            os.close(self.reply_r)
+            self.reply_r = None
+
     def close_requests(self):
         if self.request_w is not None:
             os.close(self.request_w)
@@ -138,7 +143,7 @@ class WorkerProcess:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
-        os.close(self.reply_r)
+        self.close_replies()
         for pid in self.started_pids:
             assert wait_gone(pid), "forked child %d outlived its worker" % pid
 
@@ -497,6 +502,16 @@ def test_eof_answers_what_was_sent_then_exits_cleanly(start_worker):
     worker.close_requests()
     assert [worker.pop_result()["status"] for _ in range(2)] == ["zapped", "survived"]
     assert worker.wait() == 0
+
+
+def test_closed_reply_pipe_ends_the_worker_quietly(start_worker):
+    worker = start_worker()
+    worker.ready()
+    worker.close_replies()  # the runtime went away without a word
+    worker.send(run("g_hang", [CALC + "test_countdown"]))
+    assert worker.wait() == 0
+    assert "INTERNALERROR" not in worker.stderr()
+    assert "reply descriptor closed" in worker.stderr()
 
 
 def test_no_child_outlives_a_killed_worker(start_worker):
