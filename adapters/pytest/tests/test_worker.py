@@ -208,6 +208,30 @@ def test_ready_from_run_json(start_worker, tmp_path):
     assert (tmp_path / "helper.pid").exists()  # run.json's env reached the tests
 
 
+def test_src_layout_from_the_environment_variable(start_worker, tmp_path):
+    """GREMLIN_INSTRUMENTED_DIR alone is enough, and its src/ wins over the project's src/
+    even though the project's pytest.ini puts that first on sys.path."""
+    project, inst = tmp_path / "srcproject", tmp_path / "inst"
+    for root, body in ((project, "def double(x):\n    return x * 2\n"),
+                       (inst, "import _gremlins_switch as s\n\n\ndef double(x):\n"
+                              "    return x + 2 if s.active == 'g_src' else x * 2\n")):
+        (root / "src" / "pkg").mkdir(parents=True)
+        (root / "src" / "pkg" / "__init__.py").write_text(body)
+    (inst / "_gremlins_switch.py").write_text(
+        "active = None\n\n\ndef set_active(g):\n    global active\n    active = g\n")
+    (project / "pytest.ini").write_text("[pytest]\npythonpath = src\n")
+    (project / "tests").mkdir()
+    (project / "tests" / "test_pkg.py").write_text(
+        "import pkg\n\n\ndef test_double():\n    assert pkg.double(3) == 6\n")
+    worker = start_worker(project=project, with_instrumented=False,
+                          env={"GREMLIN_INSTRUMENTED_DIR": str(inst)})
+    worker.ready()
+    worker.send(run("g_src", []), run(None, []))
+    result = worker.pop_result()
+    assert (result["status"], result["killing_test"]) == ("zapped", "tests/test_pkg.py::test_double")
+    assert worker.pop_result()["status"] == "survived"
+
+
 def test_collection_failure_is_reported_instead_of_ready(start_worker, tmp_path):
     project = tmp_path / "broken"
     (project / "tests").mkdir(parents=True)
