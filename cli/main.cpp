@@ -5,10 +5,44 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/config_merge.hpp"
+#include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
+#include "runtime/config_file.hpp"
+
+namespace {
+
+using namespace gremlins::cli;
+
+void add_report_options(CLI::App& app, report_command_options& r) {
+  app.add_option("results", r.results_file, "A results file written by `run --json`")->required();
+  app.add_option("--json", r.json, "Write the results JSON again here");
+  app.add_option("--report-elements", r.report_elements, "Write a mutation-testing-elements report here");
+  app.add_option("--report-html", r.report_html, "Write a self-contained HTML report here");
+  app.add_option("--rootdir", r.rootdir, "Where the sources are now (default: as recorded)");
+  app.add_option("--fail-under", r.fail_under, "Exit 3 when the score is below this")->check(CLI::Range(0.0, 100.0));
+  app.add_flag("--show-all", r.show_all, "List every survivor");
+  app.add_flag("--no-color", r.no_color, "No colours");
+  app.add_flag("-q,--quiet", r.quiet, "No console report");
+}
+
+int config_command(run_options& opts, const CLI::App& app) {
+  std::string used;
+  try {
+    auto rows = merge_config_file(opts, app, used);
+    std::cout << "# configuration file: " << (used.empty() ? "(none)" : used) << "\n";
+    for (const auto& r : rows)
+      std::cout << r.key << " = " << (r.value.empty() ? "\"\"" : r.value) << "    # " << r.source << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "gremlin-actors: error: " << e.what() << "\n";
+    return exit_bad_input;
+  }
+  return exit_ok;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  using namespace gremlins::cli;
   // The runtime decides which gremlin is active; an inherited one would corrupt the baseline.
   unsetenv("ACTIVE_GREMLIN");
   CLI::App app{"gremlin-actors: runs mutation-testing gremlins in parallel on an actor runtime"};
@@ -17,12 +51,20 @@ int main(int argc, char** argv) {
   run_options opts;
   auto* run = app.add_subcommand("run", "Run the baseline, then test every gremlin");
   add_run_options(*run, opts);
+  report_command_options ropts;
+  auto* report = app.add_subcommand("report", "Render the reports of a saved results file again");
+  add_report_options(*report, ropts);
+  run_options copts;
+  auto* config = app.add_subcommand("config", "Print the effective configuration and where each value comes from");
+  add_run_options(*config, copts);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    return code == 0 ? 0 : exit_bad_input;
   }
   if (run->parsed()) return run_command(opts, run);
-  return 2;
+  if (report->parsed()) return report_command(ropts);
+  if (config->parsed()) return config_command(copts, *config);
+  return exit_bad_input;
 }

@@ -11,7 +11,12 @@
 #include <thread>
 #include <unistd.h>
 
+#include "cli/config_merge.hpp"
+#include "cli/progress_line.hpp"
+#include "cli/pytest_mode.hpp"
 #include "runtime/manifest.hpp"
+#include "runtime/report_elements.hpp"
+#include "runtime/report_html.hpp"
 #include "runtime/report_console.hpp"
 #include "runtime/report_json.hpp"
 #include "runtime/runtime.hpp"
@@ -92,6 +97,17 @@ pool_config make_pool_config(const run_options& o) {
   return cfg;
 }
 
+std::vector<std::pair<std::string, std::string>> make_env(const run_options& o) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& kv : o.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw refusal("--env: expected KEY=VALUE, got '" + kv + "'");
+    env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
 command_spec make_command(const run_options& o) {
   command_spec cmd;
   cmd.argv = o.command;
@@ -106,12 +122,7 @@ command_spec make_command(const run_options& o) {
       throw refusal("--instrumented-dir: " + o.instrumented_dir + " is not a directory");
     cmd.instrumented_dir = fs::absolute(o.instrumented_dir).lexically_normal().string();
   }
-  for (const auto& kv : o.env) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw refusal("--env: expected KEY=VALUE, got '" + kv + "'");
-    cmd.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  cmd.env = make_env(o);
   cmd.error_exit_codes = o.error_exit_codes;
   cmd.signal_is_error = o.signal_is_error;
   return cmd;
@@ -126,11 +137,6 @@ std::vector<gremlin> load_gremlins(const run_options& o, run_report& report) {
   auto m = load_manifest(o.manifest);
   report.test_durations_ms = m.test_durations_ms;
   return std::move(m.gremlins);
-}
-
-std::string short_progress(const progress& p) {
-  return fmt::format("[{}/{}] {:.0f}%  zapped {}  survived {}", p.completed, p.total,
-                     p.percentage(), p.count(status::zapped), p.count(status::survived));
 }
 
 }  // namespace
@@ -170,58 +176,116 @@ void add_run_options(CLI::App& app, run_options& o) {
   app.add_flag("-q,--quiet", o.quiet, "No progress, one summary line");
   app.add_flag("--no-color", o.no_color, "No colours");
   app.add_flag("--show-all", o.show_all, "List every survivor, not the first 20");
+  app.add_flag("--pytest", o.pytest, "Python project: instrument, baseline with coverage, run warm (adapters/pytest)");
+  app.add_option("--project", o.project, "With --pytest: the project folder (default: --rootdir)");
+  app.add_option("--python", o.python, "With --pytest: the interpreter (default: the first with pytest)");
+  app.add_option("--operators", o.operators, "With --pytest: mutation operators (comma list)")->delimiter(',');
+  app.add_option("--targets", o.targets, "With --pytest: source files or folders to mutate");
   app.add_option("command", o.command, "The test command, after --");
 }
 
-int run_command(run_options& o, const CLI::App*) {
+// --pytest: the adapter's prepare step replaces the manifest, the commands and the baseline.
+int apply_pytest_plan(run_options& o, command_spec& cmd, double& baseline_ms) {
+  if (!o.manifest.empty() || !o.gremlins_csv.empty() || !o.gremlin_ids_file.empty() || !o.command.empty())
+    throw refusal("--pytest finds the gremlins and the test command itself: drop --manifest/--gremlins/--gremlin-ids and the command after --");
+  auto prepared = prepare_pytest(o);
+  if (prepared.exit_code != 0) return prepared.exit_code;
+  const auto& plan = prepared.plan;
+  o.manifest = plan.manifest;
+  if (o.json.empty()) o.json = plan.results_dir + "/results.json";
+  cmd.argv = plan.cold_command;
+  cmd.worker_argv = plan.worker_command;
+  cmd.rootdir = plan.project;
+  cmd.instrumented_dir = plan.instrumented_dir;
+  cmd.env.insert(cmd.env.begin(), plan.env.begin(), plan.env.end());
+  baseline_ms = plan.baseline_ms;
+  return exit_ok;
+}
+
+int write_reports(const run_options& o, const run_report& report) {
+  try {
+    if (!o.json.empty()) write_results_json(report, o.json);
+    if (!o.report_elements.empty()) write_elements_report(report, o.report_elements);
+    if (!o.report_html.empty()) write_html_report(report, o.report_html);
+  } catch (const std::exception& e) {
+    std::cerr << "gremlin-actors: error: " << e.what() << "\n";
+    return exit_bad_input;
+  }
+  return exit_ok;
+}
+
+int check_baseline(gremlin_runtime& rt) {
+  auto base = rt.run_baseline();
+  if (base.verdict == status::survived) return exit_ok;
+  std::cerr << "gremlin-actors: the baseline (tests with no gremlin active) did not pass";
+  if (base.verdict == status::error && base.error_output.rfind("could not start", 0) == 0) {
+    std::cerr << ": " << base.error_output << "\n";
+    return exit_bad_input;
+  }
+  std::cerr << "; nothing else was run.\n--- baseline output ---\n" << base.error_output;
+  if (base.verdict == status::zapped) std::cerr << "(the test command failed)\n";
+  return exit_baseline_failed;
+}
+
+int run_command(run_options& o, const CLI::App* parsed) {
   std::unique_ptr<gremlin_runtime> rt;
   std::vector<gremlin> gremlins;
   run_report loaded;
+  double prepared_baseline_ms = -1;
   try {
+    std::string config_file;
+    if (parsed) merge_config_file(o, *parsed, config_file);
     auto cfg = make_pool_config(o);
-    auto cmd = make_command(o);
+    command_spec cmd;
+    if (o.pytest) {
+      if (int code = apply_pytest_plan(o, cmd, prepared_baseline_ms); code != exit_ok) return code;
+      auto user = make_env(o);
+      cmd.env.insert(cmd.env.end(), user.begin(), user.end());
+      cmd.error_exit_codes = o.error_exit_codes;
+      cmd.signal_is_error = o.signal_is_error;
+    } else {
+      cmd = make_command(o);
+    }
     gremlins = load_gremlins(o, loaded);
     rt = std::make_unique<gremlin_runtime>(cfg, cmd);
   } catch (const std::exception& e) {
     std::cerr << "gremlin-actors: error: " << e.what() << "\n";
     return exit_bad_input;
   }
-  auto base = rt->run_baseline();
-  if (base.verdict != status::survived) {
-    std::cerr << "gremlin-actors: the baseline (tests with no gremlin active) did not pass";
-    if (base.verdict == status::error && base.error_output.rfind("could not start", 0) == 0) {
-      std::cerr << ": " << base.error_output << "\n";
-      return exit_bad_input;
-    }
-    std::cerr << "; nothing else was run.\n--- baseline output ---\n" << base.error_output;
-    if (base.verdict == status::zapped) std::cerr << "(the test command failed)\n";
-    return exit_baseline_failed;
+  if (prepared_baseline_ms < 0) {
+    if (int code = check_baseline(*rt); code != exit_ok) return code;
+  } else {
+    rt->set_baseline_ms(prepared_baseline_ms);
+    // Static gremlins run cold: check that path once, and time it, before relying on it.
+    bool any_static = std::any_of(gremlins.begin(), gremlins.end(), [](const gremlin& g) { return g.is_static; });
+    if (any_static)
+      if (int code = check_baseline(*rt); code != exit_ok) return code;
   }
   run_report report;
   {
     interrupt_watch watch(*rt);
-    auto quiet = o.quiet;
-    report = rt->run(gremlins, [quiet](const progress& p, const worker_result&) {
-      if (!quiet && (p.completed == p.total || p.completed % 50 == 0))
-        std::cerr << short_progress(p) << "\n";
-    });
+    progress_options popts;
+    popts.quiet = o.quiet;
+    popts.is_tty = isatty(STDERR_FILENO);
+    popts.color = color_enabled(o.no_color, popts.is_tty);
+    progress_line line(stderr, popts);
+    report = rt->run(gremlins, [&line](const progress& p, const worker_result& r) { line.update(p, r); });
+    line.finish();
     report.interrupted = report.interrupted || watch.interrupted();
   }
   report.test_durations_ms = loaded.test_durations_ms;
   auto sum = summarize(report.results, report.wall_ms);
   console_options copts;
   copts.show_all = o.show_all;
-  copts.color = !o.no_color && std::getenv("NO_COLOR") == nullptr && isatty(STDOUT_FILENO);
+  copts.color = color_enabled(o.no_color, isatty(STDOUT_FILENO));
   if (o.quiet)
-    std::cout << fmt::format("gremlins: {} total, score {:.2f}%\n", sum.total, sum.score);
+    std::cout << fmt::format("gremlins: {} total, {} zapped, {} survived, score {:.2f}%\n", sum.total,
+                             sum.count(status::zapped), sum.count(status::survived), sum.score);
   else
     std::cout << render_console_report(report, copts);
-  try {
-    if (!o.json.empty()) write_results_json(report, o.json);
-  } catch (const std::exception& e) {
-    std::cerr << "gremlin-actors: error: " << e.what() << "\n";
-    return exit_bad_input;
-  }
+  if (!report.pool.warmup_error.empty() && report.pool.warmup_completed == 0 && !o.quiet)
+    std::cerr << "gremlin-actors: " << report.pool.warmup_error << "\n";
+  if (int code = write_reports(o, report); code != exit_ok) return code;
   if (report.interrupted) return exit_interrupted;
   if (o.fail_under && sum.score < *o.fail_under) {
     std::cerr << fmt::format("gremlin-actors: score {:.2f}% is below --fail-under {:.2f}\n", sum.score,

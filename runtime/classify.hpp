@@ -27,8 +27,9 @@ std::string first_failed_test(const std::string& output);
 std::string signal_name(int sig);
 
 /// A gremlin's time limit in ms: the fixed timeout, or
-/// max(floor, factor x covering time + constant) where the covering time is the gremlin's
-/// tests_ms when known, else `baseline_ms` (the baseline run's wall time).
-double time_limit_ms(const gremlin& g, const pool_config& cfg, double baseline_ms);
+/// max(floor, factor x covering time + constant). For a warm run the covering time is the
+/// gremlin's tests_ms when known, else `baseline_ms` (the baseline run's wall time); a cold
+/// run also pays a fresh process, so its covering time is baseline_ms + tests_ms.
+double time_limit_ms(const gremlin& g, const pool_config& cfg, double baseline_ms, bool cold = false);
 
 }  // namespace gremlins

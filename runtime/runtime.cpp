@@ -80,8 +80,8 @@ worker_result gremlin_runtime::run_baseline() {
   return out;
 }
 
-double gremlin_runtime::time_limit_for(const gremlin& g) const {
-  return time_limit_ms(g, cfg_, baseline_ms_);
+double gremlin_runtime::time_limit_for(const gremlin& g, bool cold) const {
+  return time_limit_ms(g, cfg_, baseline_ms_, cold);
 }
 
 pool_stats gremlin_runtime::run_phase(std::vector<gremlin> gs, bool warm, const aggregator_actor& agg) {
@@ -136,8 +136,11 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
   auto started = std::chrono::steady_clock::now();
   run_report report;
   report.rootdir = cmd_.rootdir;
+  // Warm workers take the gremlins that can be switched on in a running process; static
+  // ones (and all of them without a worker command) run cold, last.
+  bool warm = !cmd_.worker_argv.empty() && cfg_.executor != executor_kind::subprocess;
   for (auto& g : gremlins) {
-    g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g));
+    g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g, !warm || g.is_static));
     report.gremlins.emplace(g.id, g);
   }
   auto agg = spawn_result_aggregator(*sys_, static_cast<std::uint32_t>(gremlins.size()));
@@ -148,24 +151,21 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
     self->request(agg, std::chrono::seconds(30), subscribe_atom::value, listener)
       .receive([](const progress&) {}, [](const caf::error&) {});
   }
-  // Warm workers take the gremlins that can be switched on in a running process; static
-  // ones (and all of them without a worker command) run cold, last.
-  bool warm = !cmd_.worker_argv.empty() && cfg_.executor != executor_kind::subprocess;
   std::vector<gremlin> warm_set, cold_set;
   for (auto& g : gremlins) ((warm && !g.is_static) ? warm_set : cold_set).push_back(std::move(g));
   if (!warm_set.empty()) {
-    auto n = warm_set.size();
     report.pool = run_phase(warm_set, true, agg);
     if (report.pool.warmup_completed == 0 && !report.pool.warmup_error.empty()) {
       if (!cmd_.argv.empty()) {
         // Fall back to the cold executor: slower, but every gremlin still gets its verdict.
+        for (auto& g : warm_set) g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g, true));
+        report.pool.executor = "subprocess";
         cold_set.insert(cold_set.begin(), warm_set.begin(), warm_set.end());
       } else {
         for (auto& g : warm_set)
           caf::anon_send(agg, add_error_atom::value, g.id, "not run: " + report.pool.warmup_error);
       }
     }
-    (void)n;
   }
   if (!cold_set.empty()) {
     if (cmd_.argv.empty()) {

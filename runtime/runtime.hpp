@@ -49,8 +49,12 @@ public:
   /// Stops a running `run` from any thread: running tests are killed, results so far kept.
   void stop();
 
-  /// The time limit `run` gives `g`, in ms.
-  double time_limit_for(const gremlin& g) const;
+  /// The time limit `run` gives `g`, in ms, in a warm worker or in a fresh process (`cold`).
+  double time_limit_for(const gremlin& g, bool cold) const;
+
+  /// Sets the base of adaptive time limits when the baseline ran elsewhere (an adapter's
+  /// prepare step): the wall time of the whole suite in a fresh process.
+  void set_baseline_ms(double ms) { baseline_ms_ = ms; }
 
   const pool_config& config() const { return cfg_; }
   const command_spec& command() const { return cmd_; }

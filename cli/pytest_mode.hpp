@@ -1,0 +1,37 @@
+#pragma once
+// `gremlin-actors run --pytest`: finds a Python with pytest, runs the adapter's prepare step
+// (instrumentation + baseline with coverage), and turns its run.json into the run's inputs.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/run_options.hpp"
+
+namespace gremlins::cli {
+
+/// What the prepare step decided.
+struct pytest_plan {
+  std::string project;                 ///< absolute
+  std::string manifest;                ///< .gremlins/manifest.json
+  std::string results_dir;             ///< .gremlins
+  std::vector<std::string> cold_command;
+  std::vector<std::string> worker_command;
+  std::string instrumented_dir;
+  std::vector<std::pair<std::string, std::string>> env;
+  double baseline_ms = 0;
+};
+
+/// Outcome of preparing: a plan, or an exit code with the message already printed.
+struct pytest_prepared {
+  int exit_code = 0;
+  pytest_plan plan;
+};
+
+/// Runs the prepare step for `opts` (project, python, operators, targets).
+pytest_prepared prepare_pytest(const run_options& opts);
+
+/// The folder holding the gremlins_pytest package, or empty.
+std::string find_adapter_dir();
+
+}  // namespace gremlins::cli
