@@ -18,25 +18,28 @@ Start-up
     pytest imports anything, and a ``sys.meta_path`` finder keeps the instrumented top-level
     modules winning even when pytest later puts the project's own folders in front
     (rootdir insertion, the ``pythonpath`` ini option): the one the instrumenter's
-    ``_gremlins_switch`` installs when imported, or else the worker's own.  ``ACTIVE_GREMLIN`` is removed from the
-    environment: a warm worker starts with no gremlin active.
-    pytest runs once, in-process (``-q --tb=line`` then the extra arguments: a ``--tb=short``
-    there gives longer excerpts, at about twice the cost of a zapped gremlin), collects once, and
-    the worker takes over ``pytest_runtestloop``.
+    ``_gremlins_switch`` installs when imported, or else the worker's own.
+    ``ACTIVE_GREMLIN`` is removed from the environment: a warm worker starts with no gremlin
+    active.  pytest runs once, in-process (``-q --tb=line``, then run.json's ``pytest_args``,
+    then the extra arguments: a ``--tb=short`` there gives longer excerpts, at about twice the
+    cost of a zapped gremlin), collects once, and the worker takes over ``pytest_runtestloop``.
 
 Worker -> runtime, one JSON object per line
     ``{"event":"ready","protocol":1,"pid":P,"capabilities":["fork","inprocess"],"tests":N}``
         once, after a clean collection.
     ``{"event":"error","message":"collection failed: ..."}``
         instead of ``ready`` when collection fails (errors in test modules, a broken conftest,
-        bad pytest arguments) or run.json/options are unusable; the worker then exits with a
-        non-zero code.  The runtime treats anything other than ``ready`` as a failed warm-up.
-        This is the only ``error`` event; it is never sent after ``ready``.
+        bad pytest arguments: the worker then exits with pytest's exit code, never 0), or
+        with the reason when run.json or an option is unusable (exit code 2).  The runtime
+        treats anything other than ``ready`` as a failed warm-up.  This is the only ``error``
+        event; it is never sent after ``ready``.  Without usable protocol descriptors the
+        worker only writes the reason on stderr and exits with code 2.
     ``{"event":"started","gremlin":ID,"pid":C}``
         fork executor only: C is the child, already in its own process group (both parent and
         child call setpgid), so the runtime may ``kill(-C, SIGKILL)`` and keep the worker.
     ``{"event":"result","gremlin":ID,"status":S,"killing_test":T,"ms":F,"output":O}``
-        exactly one per ``run`` request, in request order.
+        exactly one per ``run`` request, in request order; ``ms`` is the wall time of the run
+        (fork: from the fork to the reaped child), ``output`` at most 2000 characters.
 
 Runtime -> worker
     ``{"op":"run","gremlin":ID,"tests":[...],"timeout_ms":N,"executor":"fork"|"inprocess"}``
@@ -50,9 +53,8 @@ Runtime -> worker
         ``executor`` defaults to ``fork``.
         fork: a child per request, in its own process group, with a parent-death signal (Linux)
         so it never outlives the worker.  ``timeout_ms`` (optional; 0 or null: none) is
-        enforced: the
-        child's whole group is killed and the status is ``timeout`` (``output`` names the test
-        that was running).  A child that dies without a verdict gives ``error`` with
+        enforced: the child's whole group is killed and the status is ``timeout`` (``output``
+        names the test that was running).  A child that dies without a verdict gives ``error`` with
         "child died by signal N" / "child exited with code N"; that includes a child the runtime
         killed itself, so the runtime still receives one ``result`` for that request.  After
         every fork run the child's process group is killed, so processes started by tests do
@@ -124,8 +126,15 @@ class BadStart(Exception):
 # Settings
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """Bad options become BadStart, so that the runtime also gets them as an error event."""
+
+    def error(self, message):
+        raise BadStart("%s: error: %s" % (self.prog, message))
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m gremlins_pytest.worker",
         description="pytest warm worker speaking the gremlin-actors worker protocol")
     parser.add_argument("--gremlins-dir", help="folder holding run.json (and manifest.json)")
@@ -606,7 +615,8 @@ class WarmWorker:
         checked = check_run(request, by_id, items, self.switch)
         if isinstance(checked, str):
             gremlin = request.get("gremlin")
-            return result(gremlin if isinstance(gremlin, str) else None, "error", None, 0.0, checked)
+            echo = gremlin if isinstance(gremlin, str) else None
+            return result(echo, "error", None, 0.0, checked)
         gremlin, run_items_, timeout_ms, executor = checked
         if executor == "inprocess":
             return run_inprocess(self, gremlin, run_items_, timeout_ms)
@@ -653,10 +663,15 @@ def on_sigterm(signum, frame):
 
 def start(argv):
     """Settings, descriptors and imports set up: (channel, pytest args)."""
-    args = parse_args(argv)
+    try:
+        args, bad_args = parse_args(argv), None  # first, so that --help needs no descriptors
+    except BadStart as e:
+        args, bad_args = None, e
     request_fd, reply_fd = protocol_fds()
     channel = Channel(request_fd, reply_fd)
     try:
+        if bad_args is not None:
+            raise bad_args
         project, inst, pytest_args, env = resolve_settings(args)
     except BadStart as e:
         fail_start(channel, str(e))

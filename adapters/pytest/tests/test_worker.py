@@ -232,6 +232,33 @@ def test_src_layout_from_the_environment_variable(start_worker, tmp_path):
     assert worker.pop_result()["status"] == "survived"
 
 
+@pytest.mark.parametrize("case", ["unknown_option", "bad_run_json", "missing_project"])
+def test_unusable_start_is_an_error_event_and_exit_code_2(start_worker, tmp_path, case):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text('{"version": 1, "env": ["not", "an", "object"]}')
+    args = {"unknown_option": ("--no-such-option",),
+            "bad_run_json": ("--gremlins-dir", str(out)),
+            "missing_project": ("--project", str(tmp_path / "nowhere"))}[case]
+    worker = start_worker(*args, with_instrumented=False)
+    event = worker.pop()
+    assert event["event"] == "error"
+    expected = {"unknown_option": "--no-such-option", "bad_run_json": "field 'env'",
+                "missing_project": "nowhere"}[case]
+    assert expected in event["message"]
+    assert worker.wait() == 2
+
+
+def test_without_protocol_descriptors_the_worker_says_so(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ADAPTER_DIR))
+    env.pop("GREMLIN_REQUEST_FD", None)
+    env.pop("GREMLIN_REPLY_FD", None)
+    done = subprocess.run([sys.executable, "-m", "gremlins_pytest.worker"], cwd=str(tmp_path),
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "GREMLIN_REQUEST_FD" in done.stderr
+
+
 def test_collection_failure_is_reported_instead_of_ready(start_worker, tmp_path):
     project = tmp_path / "broken"
     (project / "tests").mkdir(parents=True)
