@@ -170,7 +170,7 @@ def build(project, relpaths, inst, operators, log=lambda message: None):
         try:
             result = instrument.instrument_source(source, relpath.replace(os.sep, "/"),
                                                   operators, prefix=prefixes[relpath])
-        except (SyntaxError, ValueError) as exc:
+        except (SyntaxError, ValueError, RecursionError) as exc:
             log("not instrumenting %s: %s" % (relpath, exc))
             result = instrument.Instrumented(source, [])
         out = os.path.join(inst, inner)

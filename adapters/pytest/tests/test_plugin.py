@@ -27,6 +27,8 @@ exit 3
 def env_with(**extra):
     env = dict(os.environ)
     env.pop("ACTIVE_GREMLIN", None)
+    # The plugin may also be installed system-wide (entry point): load it exactly once, by -p.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONPATH"] = str(ADAPTER_DIR)
     env.update(extra)
     return env

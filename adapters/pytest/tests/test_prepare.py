@@ -269,3 +269,22 @@ def test_failing_baseline_exits_4_with_pytest_output(tmp_path):
     assert proc.returncode == 4
     assert "test_broken" in proc.stderr and "1 failed" in proc.stderr
     assert not (project / ".gremlins" / "run.json").exists()
+
+
+def test_instrumented_modules_win_over_rootdir_insertion(tmp_path):
+    # A root conftest.py makes pytest put the project folder first on sys.path, in front of
+    # the instrumented tree; the switch's finder must still serve the instrumented module.
+    project = tmp_path / "flat"
+    (project / "tests").mkdir(parents=True)
+    (project / "conftest.py").write_text("")
+    (project / "tool.py").write_text('"""A flat-layout module."""\n\ndef inc(x):\n'
+                                     '    return x + 1\n')
+    (project / "tests" / "test_tool.py").write_text(
+        "import tool\n\ndef test_inc():\n    assert tool.inc(1) == 2\n\n"
+        "def test_origin():\n    assert '.gremlins' in tool.__file__\n")
+    prepare(project)
+    manifest, run = load(project)
+    assert [g["file"] for g in manifest["gremlins"]] == ["tool.py", "tool.py"]
+    for g in manifest["gremlins"]:
+        assert g["tests"] == ["tests/test_tool.py::test_inc"]
+        assert cold(run, g["id"], tmp_path)[:2] == (1, "tests/test_tool.py::test_inc")
