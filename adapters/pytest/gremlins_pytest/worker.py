@@ -12,7 +12,8 @@ diagnostics go to stderr, one line each).
 
 Start-up
     ``OUT/run.json`` may give ``project``, ``instrumented_dir``, ``env`` (set in the worker's
-    environment first) and ``pytest_args`` (a list); command-line options win over it.  The
+    environment first), ``pytest_args`` (a list) and ``manifest`` (read for the ids of static
+    gremlins); command-line options win over it.  The
     instrumented dir comes from ``--instrumented-dir``, run.json, or ``GREMLIN_INSTRUMENTED_DIR``.
     It (and its ``src/``, when that exists, in front of it) goes first on ``sys.path`` before
     pytest imports anything, and a ``sys.meta_path`` finder keeps the instrumented top-level
@@ -66,9 +67,10 @@ Runtime -> worker
         ``timeout``, the worker stays warm.  A test that swallows that exception (a bare
         ``except``) keeps running, and the runtime's own limit (killing the worker) applies;
         a test that sets its own SIGALRM handler conflicts with it.
-        A run with an unknown test id, a bad field (wrong type, unknown executor) or no
-        ``_gremlins_switch`` module while a gremlin is asked for gets a ``result`` with status
-        ``error`` and the reason in ``output``; ``gremlin`` echoes the request's (null if it
+        A run with an unknown test id, a bad field (wrong type, unknown executor), a gremlin
+        that run.json's manifest marks ``static`` (import-time code: it needs a cold run), or
+        no ``_gremlins_switch`` module while a gremlin is asked for gets a ``result`` with
+        status ``error`` and the reason in ``output``; ``gremlin`` echoes the request's (null if it
         was not a string).
     ``{"op":"shutdown"}``, or end of file on the request descriptor after the last buffered
         request, ends the worker with exit code 0.  A request line that is not JSON, not an
@@ -162,8 +164,18 @@ def read_run_json(gremlins_dir):
     return data
 
 
+class Settings:
+    """What the worker runs with, from the options, run.json and the environment."""
+
+    def __init__(self, project, inst, pytest_args, env, static_ids):
+        self.project = project
+        self.instrumented_dir = inst
+        self.pytest_args = pytest_args
+        self.env = env
+        self.static_ids = static_ids
+
+
 def resolve_settings(args):
-    """(project, instrumented_dir or None, pytest args, env to set) from options and run.json."""
     run = read_run_json(args.gremlins_dir) if args.gremlins_dir else {}
     project = os.path.abspath(args.project or run.get("project") or os.getcwd())
     if not os.path.isdir(project):
@@ -176,7 +188,22 @@ def resolve_settings(args):
         if not os.path.isdir(inst):
             raise BadStart("instrumented dir does not exist: %s" % inst)
     pytest_args = DEFAULT_PYTEST_ARGS + [str(a) for a in run.get("pytest_args") or []]
-    return project, inst, pytest_args + list(args.pytest_args), env
+    static = static_gremlins(run["manifest"]) if isinstance(run.get("manifest"), str) else set()
+    return Settings(project, inst, pytest_args + list(args.pytest_args), env, static)
+
+
+def static_gremlins(manifest_path):
+    """The ids the manifest marks static: their code ran at import time, so switching them on
+    in a warm process would test nothing."""
+    try:
+        with open(manifest_path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        return {g["id"] for g in manifest["gremlins"] if g.get("static")}
+    except OSError as e:
+        raise BadStart("%s: cannot read the manifest: %s" % (manifest_path, e.strerror)) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise BadStart("%s: not a gremlin manifest (%s: %s)"
+                       % (manifest_path, type(e).__name__, e)) from None
 
 
 def protocol_fds():
@@ -532,7 +559,7 @@ def run_inprocess(worker, gremlin, items, timeout_ms):
 # The command loop
 
 
-def check_run(request, items_by_id, all_items, switch):
+def check_run(request, items_by_id, all_items, switch, static_ids):
     """(gremlin, items, timeout_ms, executor) for a well-formed run, else a reason string."""
     gremlin = request.get("gremlin")
     if gremlin is not None and not isinstance(gremlin, str):
@@ -551,6 +578,9 @@ def check_run(request, items_by_id, all_items, switch):
     if unknown:
         return "unknown test id(s), not among the %d collected: %s" % (
             len(items_by_id), ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""))
+    if gremlin in static_ids:
+        return ("gremlin %s is static (its code runs at import time): it needs a cold run in a "
+                "fresh process, not a warm worker" % gremlin)
     if gremlin and switch is None:
         return "no %s module is importable: is the instrumented dir set?" % SWITCH_MODULE
     items = [items_by_id[t] for t in tests] if tests else all_items
@@ -560,8 +590,9 @@ def check_run(request, items_by_id, all_items, switch):
 class WarmWorker:
     """The pytest plugin: records collection errors, then takes over the run-test loop."""
 
-    def __init__(self, channel):
+    def __init__(self, channel, static_ids=frozenset()):
         self.channel = channel
+        self.static_ids = static_ids
         self.pid = os.getpid()
         self.session = None
         self.switch = None
@@ -612,7 +643,7 @@ class WarmWorker:
             log("reply descriptor closed: exiting")
 
     def answer(self, request, items, by_id):
-        checked = check_run(request, by_id, items, self.switch)
+        checked = check_run(request, by_id, items, self.switch, self.static_ids)
         if isinstance(checked, str):
             gremlin = request.get("gremlin")
             echo = gremlin if isinstance(gremlin, str) else None
@@ -662,7 +693,7 @@ def on_sigterm(signum, frame):
 
 
 def start(argv):
-    """Settings, descriptors and imports set up: (channel, pytest args)."""
+    """Settings, descriptors and imports set up: (channel, settings)."""
     try:
         args, bad_args = parse_args(argv), None  # first, so that --help needs no descriptors
     except BadStart as e:
@@ -672,16 +703,16 @@ def start(argv):
     try:
         if bad_args is not None:
             raise bad_args
-        project, inst, pytest_args, env = resolve_settings(args)
+        settings = resolve_settings(args)
     except BadStart as e:
         fail_start(channel, str(e))
-    os.environ.update(env)
+    os.environ.update(settings.env)
     if os.environ.pop("ACTIVE_GREMLIN", None) is not None:
         log("ACTIVE_GREMLIN ignored: a warm worker starts with no gremlin active")
-    os.chdir(project)
-    if inst:
-        put_instrumented_first(inst)
-    return channel, pytest_args
+    os.chdir(settings.project)
+    if settings.instrumented_dir:
+        put_instrumented_first(settings.instrumented_dir)
+    return channel, settings
 
 
 def fail_start(channel, message):
@@ -695,13 +726,13 @@ def fail_start(channel, message):
 
 def main(argv=None):
     try:
-        channel, pytest_args = start(sys.argv[1:] if argv is None else argv)
+        channel, settings = start(sys.argv[1:] if argv is None else argv)
     except BadStart as e:
         log(str(e))
         return 2
     signal.signal(signal.SIGTERM, on_sigterm)
-    worker = WarmWorker(channel)
-    code = pytest.main(pytest_args, plugins=[worker])
+    worker = WarmWorker(channel, settings.static_ids)
+    code = pytest.main(settings.pytest_args, plugins=[worker])
     if worker.ready_sent:
         return 0
     if not worker.collect_errors and worker.session is None:  # pytest stopped before collecting

@@ -193,7 +193,9 @@ def test_non_blocking_protocol_descriptors_are_fine(start_worker):
 def test_ready_from_run_json(start_worker, tmp_path):
     out = tmp_path / "gremlins"
     out.mkdir()
-    (out / "manifest.json").write_text(json.dumps({"version": 1, "gremlins": []}))
+    (out / "manifest.json").write_text(json.dumps({"version": 1, "gremlins": [
+        {"id": "g_add", "tests": [CALC + "test_add"], "static": False},
+        {"id": "g_import_time", "tests": [CALC + "test_add"], "static": True}]}))
     (out / "run.json").write_text(json.dumps({
         "version": 1, "python": sys.executable, "project": str(DEMO_PROJECT),
         "gremlins_dir": str(out), "manifest": str(out / "manifest.json"),
@@ -206,6 +208,10 @@ def test_ready_from_run_json(start_worker, tmp_path):
     assert worker.pop_result()["status"] == "zapped"  # the instrumented calc was imported
     assert worker.pop_result()["status"] == "survived"
     assert (tmp_path / "helper.pid").exists()  # run.json's env reached the tests
+    worker.send(run("g_import_time", [CALC + "test_add"]))
+    result = worker.pop()
+    assert (result["event"], result["status"]) == ("result", "error")
+    assert "static" in result["output"] and "cold" in result["output"]
 
 
 def test_src_layout_from_the_environment_variable(start_worker, tmp_path):
@@ -232,18 +238,25 @@ def test_src_layout_from_the_environment_variable(start_worker, tmp_path):
     assert worker.pop_result()["status"] == "survived"
 
 
-@pytest.mark.parametrize("case", ["unknown_option", "bad_run_json", "missing_project"])
+@pytest.mark.parametrize("case", ["unknown_option", "bad_run_json", "bad_manifest",
+                                  "missing_project"])
 def test_unusable_start_is_an_error_event_and_exit_code_2(start_worker, tmp_path, case):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "run.json").write_text('{"version": 1, "env": ["not", "an", "object"]}')
+    bad, broken_manifest = tmp_path / "bad", tmp_path / "broken_manifest"
+    bad.mkdir()
+    broken_manifest.mkdir()
+    (bad / "run.json").write_text('{"version": 1, "env": ["not", "an", "object"]}')
+    (broken_manifest / "manifest.json").write_text('{"version": 1, "gremlins": 3}')
+    (broken_manifest / "run.json").write_text(json.dumps(
+        {"version": 1, "manifest": str(broken_manifest / "manifest.json")}))
     args = {"unknown_option": ("--no-such-option",),
-            "bad_run_json": ("--gremlins-dir", str(out)),
+            "bad_run_json": ("--gremlins-dir", str(bad)),
+            "bad_manifest": ("--gremlins-dir", str(broken_manifest)),
             "missing_project": ("--project", str(tmp_path / "nowhere"))}[case]
     worker = start_worker(*args, with_instrumented=False)
     event = worker.pop()
     assert event["event"] == "error"
     expected = {"unknown_option": "--no-such-option", "bad_run_json": "field 'env'",
+                "bad_manifest": "manifest.json: not a gremlin manifest",
                 "missing_project": "nowhere"}[case]
     assert expected in event["message"]
     assert worker.wait() == 2
