@@ -348,6 +348,28 @@ def test_fixture_setup_error_zaps(start_worker):
     assert "config broken by g_setup" in result["output"]
 
 
+def test_warning_filters_of_the_project_apply_as_in_a_cold_run(start_worker, tmp_path):
+    """filterwarnings = error (ini) turns a warning a gremlin causes into a failing test."""
+    project, inst = tmp_path / "warnproject", tmp_path / "inst"
+    (project / "tests").mkdir(parents=True)
+    inst.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\nfilterwarnings =\n    error\n")
+    (project / "tests" / "test_m.py").write_text(
+        "import m\n\n\ndef test_f():\n    assert m.f() == 1\n")
+    (inst / "_gremlins_switch.py").write_text(
+        "active = None\n\n\ndef set_active(g):\n    global active\n    active = g\n")
+    (inst / "m.py").write_text(
+        "import warnings\nimport _gremlins_switch as s\n\n\ndef f():\n"
+        "    if s.active == 'g_warn':\n        warnings.warn('careful', UserWarning)\n"
+        "    return 1\n")
+    worker = start_worker("--instrumented-dir", str(inst), project=project,
+                          with_instrumented=False)
+    worker.ready()
+    worker.send(run("g_warn", executor="fork"), run("g_warn", executor="inprocess"),
+                run(None, executor="fork"))
+    assert [worker.pop_result()["status"] for _ in range(3)] == ["zapped", "zapped", "survived"]
+
+
 def test_started_pid_is_the_child_in_its_own_process_group(start_worker):
     worker = start_worker()
     worker.ready()
