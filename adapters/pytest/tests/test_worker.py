@@ -370,6 +370,48 @@ def test_warning_filters_of_the_project_apply_as_in_a_cold_run(start_worker, tmp
     assert [worker.pop_result()["status"] for _ in range(3)] == ["zapped", "zapped", "survived"]
 
 
+def test_teardown_errors_zap_while_skips_and_xfails_do_not(start_worker, tmp_path):
+    project, inst = tmp_path / "tdproject", tmp_path / "inst"
+    (project / "tests").mkdir(parents=True)
+    inst.mkdir()
+    (inst / "_gremlins_switch.py").write_text(
+        "active = None\n\n\ndef set_active(g):\n    global active\n    active = g\n")
+    (inst / "res.py").write_text(
+        "import _gremlins_switch as s\n\n\ndef release():\n"
+        "    if s.active == 'g_td':\n        raise RuntimeError('release failed')\n")
+    (project / "tests" / "test_res.py").write_text(textwrap.dedent("""
+        import pytest
+        import res
+
+        @pytest.fixture
+        def resource():
+            yield 1
+            res.release()
+
+        def test_skipped():
+            pytest.skip("not today")
+
+        @pytest.mark.xfail(reason="known")
+        def test_known_bug():
+            assert False
+
+        def test_uses(resource):
+            assert resource == 1
+
+        def test_after():
+            pass
+        """))
+    worker = start_worker("--instrumented-dir", str(inst), project=project,
+                          with_instrumented=False)
+    worker.ready()
+    for executor in ("fork", "inprocess"):
+        worker.send(run("g_td", executor=executor), run("g_other", executor=executor))
+        zapped, survived = worker.pop_result(), worker.pop_result()
+        assert (zapped["status"], zapped["killing_test"]) == ("zapped", "tests/test_res.py::test_uses")
+        assert "[teardown]" in zapped["output"] and "release failed" in zapped["output"]
+        assert survived["status"] == "survived"
+
+
 def test_started_pid_is_the_child_in_its_own_process_group(start_worker):
     worker = start_worker()
     worker.ready()
