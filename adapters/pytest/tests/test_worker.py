@@ -234,7 +234,8 @@ def test_src_layout_from_the_environment_variable(start_worker, tmp_path):
     worker.ready()
     worker.send(run("g_src", []), run(None, []))
     result = worker.pop_result()
-    assert (result["status"], result["killing_test"]) == ("zapped", "tests/test_pkg.py::test_double")
+    assert result["status"] == "zapped"
+    assert result["killing_test"] == "tests/test_pkg.py::test_double"
     assert worker.pop_result()["status"] == "survived"
 
 
@@ -342,7 +343,8 @@ def test_fork_survived(start_worker):
 def test_fixture_setup_error_zaps(start_worker):
     worker = start_worker()
     worker.ready()
-    worker.send(run("g_setup", [CALC + "test_add", CALC + "test_config", CALC + "test_config_again"]))
+    worker.send(run("g_setup",
+                    [CALC + "test_add", CALC + "test_config", CALC + "test_config_again"]))
     result = worker.pop_result()
     assert (result["status"], result["killing_test"]) == ("zapped", CALC + "test_config")
     assert "config broken by g_setup" in result["output"]
@@ -407,7 +409,8 @@ def test_teardown_errors_zap_while_skips_and_xfails_do_not(start_worker, tmp_pat
     for executor in ("fork", "inprocess"):
         worker.send(run("g_td", executor=executor), run("g_other", executor=executor))
         zapped, survived = worker.pop_result(), worker.pop_result()
-        assert (zapped["status"], zapped["killing_test"]) == ("zapped", "tests/test_res.py::test_uses")
+        assert zapped["status"] == "zapped"
+        assert zapped["killing_test"] == "tests/test_res.py::test_uses"
         assert "[teardown]" in zapped["output"] and "release failed" in zapped["output"]
         assert survived["status"] == "survived"
 
