@@ -95,7 +95,7 @@ TEST_CASE("progress on a terminal: rate and time left", "[report][progress]") {
   CHECK_THAT(last, Catch::Contains("2.0 g/s  ETA 15s"));
 }
 
-TEST_CASE("progress: finish draws the state not drawn yet; shorter lines are padded",
+TEST_CASE("progress: finish draws the state not drawn yet, shorter lines are padded",
           "[report][progress]") {
   progress_options o;
   o.is_tty = true;
@@ -143,7 +143,7 @@ TEST_CASE("progress in a log: plain lines every 10 % or every 5 s", "[report][pr
   CHECK_THAT(slow, Catch::Contains("gremlin-actors: 12/1000 (1%)"));
 }
 
-TEST_CASE("progress: quiet writes nothing; colour only when enabled", "[report][progress]") {
+TEST_CASE("progress: quiet writes nothing, colour only when enabled", "[report][progress]") {
   progress_options o;
   o.quiet = true;
   o.is_tty = true;
