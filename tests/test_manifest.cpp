@@ -155,7 +155,7 @@ TEST_CASE("--gremlins a,b,c", "[manifest]") {
   CHECK_THROWS_AS(gremlins_from_list(""), input_error);
 }
 
-TEST_CASE("--gremlin-ids FILE: comments, blank lines, spaces; duplicates refused", "[manifest]") {
+TEST_CASE("--gremlin-ids FILE: comments, blank lines, spaces, and duplicates refused", "[manifest]") {
   temp_file f("# gremlins to run\n\ng1\n  g2  \r\n\t# indented comment\ng3\n\n");
   auto gs = load_gremlin_ids(f.path);
   REQUIRE(gs.size() == 3);
