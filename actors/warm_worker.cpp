@@ -109,6 +109,7 @@ void start_process(warm_pointer self) {
   spec.argv = st.cmd.worker_argv;
   spec.cwd = st.cmd.rootdir;
   spec.env = test_environment(st.cmd, "", st.index);
+  spec.env.emplace_back("GREMLIN_PROTOCOL", std::to_string(protocol::version));
   spec.protocol_pipes = true;
   spec.method = st.cfg.method;
   spec.output_tail_bytes = st.cmd.output_tail_bytes;
@@ -218,9 +219,11 @@ void on_ready(warm_pointer self, const protocol::ready_event& e) {
 void on_result(warm_pointer self, protocol::result_event& e, const std::string& line) {
   auto& st = self->state;
   if (st.in_flight.empty()) return broken(self, "a result with no gremlin in flight", line);
+  // Checked before the head is moved out: broken() answers the head still in the queue.
+  if (st.in_flight.front().g.id != e.gremlin)
+    return broken(self, "result for gremlin '" + e.gremlin + "' while '" + st.in_flight.front().g.id +
+                          "' is in flight", line);
   auto head = std::move(st.in_flight.front());
-  if (head.g.id != e.gremlin)
-    return broken(self, "result for gremlin '" + e.gremlin + "' while '" + head.g.id + "' is in flight", line);
   st.in_flight.pop_front();
   ++st.served;
   if (!head.answered)
