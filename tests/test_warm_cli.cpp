@@ -215,7 +215,7 @@ TEST_CASE("fault: a 50 MB flood on stdout and stderr does not block the worker",
   CHECK(leftovers(mark).empty());
 }
 
-TEST_CASE("--max-reuse N recycles the worker every N gremlins", "[warm-cli]") {
+TEST_CASE("max-reuse N (--max-reuse) recycles the worker every N gremlins", "[warm-cli]") {
   scratch_dir dir;
   auto mark = unique_marker();
   auto names = ids("z", 10);
@@ -234,7 +234,7 @@ TEST_CASE("--max-reuse N recycles the worker every N gremlins", "[warm-cli]") {
   CHECK(leftovers(mark).empty());
 }
 
-TEST_CASE("--no-warmup starts the worker on its first gremlin", "[warm-cli]") {
+TEST_CASE("no warm-up (--no-warmup) starts the worker on its first gremlin", "[warm-cli]") {
   scratch_dir dir;
   auto mark = unique_marker();
   auto names = mixed(5);
@@ -244,7 +244,7 @@ TEST_CASE("--no-warmup starts the worker on its first gremlin", "[warm-cli]") {
   CHECK(leftovers(mark).empty());
 }
 
-TEST_CASE("--executor picks what the worker is asked for", "[warm-cli]") {
+TEST_CASE("the executor option (--executor) picks what the worker is asked for", "[warm-cli]") {
   auto exec = GENERATE(as<std::string>{}, "fork", "inprocess");
   scratch_dir dir;
   auto mark = unique_marker();
