@@ -144,7 +144,7 @@ TEST_CASE("load_manifest reads a file and names it", "[manifest]") {
   CHECK_THROWS_WITH(load_manifest("/nonexistent/m.json"), Catch::Contains("/nonexistent/m.json"));
 }
 
-TEST_CASE("--gremlins a,b,c", "[manifest]") {
+TEST_CASE("id list: --gremlins a,b,c", "[manifest]") {
   auto gs = gremlins_from_list("a,b,c");
   REQUIRE(gs.size() == 3);
   CHECK(gs[0].id == "a");
@@ -155,7 +155,7 @@ TEST_CASE("--gremlins a,b,c", "[manifest]") {
   CHECK_THROWS_AS(gremlins_from_list(""), input_error);
 }
 
-TEST_CASE("--gremlin-ids FILE: comments, blank lines, spaces, and duplicates refused", "[manifest]") {
+TEST_CASE("id file: --gremlin-ids FILE: comments, blank lines, spaces, and duplicates refused", "[manifest]") {
   temp_file f("# gremlins to run\n\ng1\n  g2  \r\n\t# indented comment\ng3\n\n");
   auto gs = load_gremlin_ids(f.path);
   REQUIRE(gs.size() == 3);
