@@ -301,11 +301,20 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
       return *st.done;
     },
     [=](stop_atom) {
+      // Nothing is dropped: what was running or waiting is recorded as cancelled.
       auto& st = self->state;
-      st.shared.clear();
+      auto cancel = [&](std::deque<work_item>& q, const char* why) {
+        for (auto& w : q) record(self, worker_result{w.g.id, status::error, {}, 0, why});
+        q.clear();
+      };
+      cancel(st.shared, "cancelled: the run was stopped before this gremlin started");
       for (auto& s : st.slots) {
-        s.own.clear();
-        if (s.alive) self->send_exit(s.handle, caf::exit_reason::kill);
+        cancel(s.own, "cancelled: the run was stopped before this gremlin started");
+        cancel(s.in_flight, "cancelled: the run was stopped while this gremlin was running");
+        if (s.alive) {
+          self->demonitor(s.handle.address());
+          self->send_exit(s.handle, caf::exit_reason::kill);
+        }
         s.alive = false;
       }
       st.pending = 0;
