@@ -447,6 +447,10 @@ void isolate(int sock) {
 [[noreturn]] void server_main(int sock, memory& mem) {
   if (sock < 3) sock = ::fcntl(sock, F_DUPFD_CLOEXEC, 3);  // 0..2 become /dev/null
   isolate(sock);
+  // Handlers inherited from the runner's process (test frameworks, CAF) must not run here.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);

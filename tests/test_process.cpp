@@ -501,7 +501,7 @@ double round_trips_per_second(start_method method, int workers, std::size_t per_
 
 // Not a test: round-trip rates of warm workers (hidden; run with "[process-bench]" -s).
 TEST_CASE("protocol round trips per second", "[.][process-bench]") {
-  for (auto method : {start_method::fork, start_method::spawn})
+  for (auto method : {start_method::fork, start_method::spawn, start_method::forkserver})
     for (int workers : {1, 2})
       std::printf("%s, %d worker(s): %.0f round trips/s\n", to_string(method), workers,
                   round_trips_per_second(method, workers, 20000));
