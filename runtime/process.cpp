@@ -10,6 +10,10 @@
 // - Every parent-side fd is O_CLOEXEC and the child-side ends live above fd 10 until dup2'd
 //   into place, so one child's protocol pipes never leak into another child.
 // - The I/O thread blocks SIGPIPE: a write to a dead worker yields EPIPE instead of killing us.
+// - Start methods: `fork` is Boost.Process's bp::child (fork+exec) with our own extend handler;
+//   `spawn`/`auto` is posix_spawn; `forkserver` is a copy of this process forked by the
+//   constructor (before the I/O thread exists) that forks children on request (namespace fs).
+//   Boost.Process is used for starting only: its own exit handling would race our reaping.
 
 #include "runtime/process.hpp"
 
@@ -167,6 +171,30 @@ struct launch_plan {
   std::array<int, 5> fds{{-1, -1, -1, -1, -1}};  ///< become the child's fds 0..4
   int nfds = 3;
   start_method method = start_method::spawn;  ///< resolved: never auto_
+};
+
+/// The pipes of one child: the parent keeps out_r, req_w, rep_r; the rest go to the child.
+struct child_pipes {
+  unique_fd out_r, out_w, req_r, req_w, rep_r, rep_w, devnull;
+
+  /// Opens them and records the child's fds 0..2 (and 3, 4 for the protocol) in `plan`.
+  void open(bool protocol, launch_plan& plan) {
+    std::tie(out_r, out_w) = make_pipe(1);
+    devnull = raise_fd(unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+    plan.fds = {{devnull.get(), out_w.get(), out_w.get(), -1, -1}};
+    if (!protocol) return;
+    std::tie(req_r, req_w) = make_pipe(0);
+    std::tie(rep_r, rep_w) = make_pipe(1);
+    plan.fds[request_fd_number] = req_r.get();
+    plan.fds[reply_fd_number] = rep_w.get();
+    plan.nfds = 5;
+  }
+  void close_child_ends() {
+    out_w.reset();
+    req_r.reset();
+    rep_w.reset();
+    devnull.reset();
+  }
 };
 
 /// The child-side setup of the `fork` method, run by Boost.Process between fork and execve.
@@ -749,39 +777,30 @@ int process_runner::impl::launch(const process_spec& spec, launch_plan& plan) {
 void process_runner::impl::do_start(process_token token, process_spec spec,
                                     process_callbacks callbacks) {
   launch_plan plan;
-  unique_fd out_r, out_w, req_r, req_w, rep_r, rep_w, devnull;
+  child_pipes pipes;
   int pid = -1;
   try {
-    std::tie(out_r, out_w) = make_pipe(1);
-    devnull = raise_fd(unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
-    plan.fds = {{devnull.get(), out_w.get(), out_w.get(), -1, -1}};
-    if (spec.protocol_pipes) {
-      std::tie(req_r, req_w) = make_pipe(0);
-      std::tie(rep_r, rep_w) = make_pipe(1);
-      plan.fds[request_fd_number] = req_r.get();
-      plan.fds[reply_fd_number] = rep_w.get();
-      plan.nfds = 5;
-    }
+    pipes.open(spec.protocol_pipes, plan);
     pid = launch(spec, plan);
   } catch (const std::exception& e) {
     fail_start(callbacks, e.what());
     return;
   }
+  pipes.close_child_ends();  // from now on only the child's group holds them: EOF = gone
   auto c = std::make_shared<running_child>(ioc, token, std::move(callbacks),
                                            spec.output_tail_bytes);
   c->pid = pid;
   c->started = std::chrono::steady_clock::now();
   c->via_server = plan.method == start_method::forkserver;
   children.emplace(token, c);
-  c->output.assign(out_r.release());
+  c->output.assign(pipes.out_r.release());
   c->output_open = true;
   if (spec.protocol_pipes) {
-    c->replies.assign(rep_r.release());
-    c->requests.assign(req_w.release());
+    c->replies.assign(pipes.rep_r.release());
+    c->requests.assign(pipes.req_w.release());
     c->requests.non_blocking(true);
     c->replies_open = true;
   }
-  // The child-side ends close here, so EOF comes as soon as the child's group is gone.
   if (c->callbacks.on_started) c->callbacks.on_started(pid);
   read_output(c);
   if (c->replies_open) read_replies(c);

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -291,6 +292,47 @@ TEST_CASE("a grandchild holding the pipes does not keep the run alive", "[proces
   REQUIRE(grandchild > 1);
   CHECK(gone(grandchild));
   CHECK(runner.live_count() == 0);
+}
+
+TEST_CASE("a process that left the group cannot keep the run alive either", "[process]") {
+  process_runner runner;
+  // setsid puts the sleeper in a group of its own, out of reach of the group kill; it still
+  // holds the output pipe, so only the runner's drain grace period ends the wait.
+  auto r = runner.run_to_end(sh("setsid sleep 1000 & echo $!"), 60s);
+  CHECK(r.exit_code == 0);
+  int escaped = std::atoi(r.output.c_str());
+  REQUIRE(escaped > 1);
+  CHECK(runner.live_count() == 0);
+  ::kill(escaped, SIGKILL);  // ours to clean up: nobody else will
+  CHECK(gone(escaped));
+}
+
+TEST_CASE("callbacks run on the runner's one I/O thread", "[process]") {
+  process_runner runner;
+  std::mutex m;
+  std::vector<std::thread::id> ids;
+  std::promise<void> done;
+  process_callbacks cb;
+  auto note = [&] {
+    std::lock_guard<std::mutex> g(m);
+    ids.push_back(std::this_thread::get_id());
+  };
+  cb.on_started = [&](int) { note(); };
+  cb.on_reply_lines = [&](std::vector<std::string>) { note(); };
+  cb.on_exit = [&](process_exit) {
+    note();
+    done.set_value();
+  };
+  auto s = sh("echo one >&4; sleep 0.05; echo two >&4");
+  s.protocol_pipes = true;
+  runner.start(s, cb);
+  REQUIRE(done.get_future().wait_for(20s) == std::future_status::ready);
+  std::lock_guard<std::mutex> g(m);
+  REQUIRE(ids.size() >= 3);
+  for (auto& id : ids) {
+    CHECK(id == ids[0]);
+    CHECK(id != std::this_thread::get_id());
+  }
 }
 
 TEST_CASE("kill_group ends a hanging group, grandchildren included", "[process]") {
