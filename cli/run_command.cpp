@@ -147,7 +147,7 @@ void add_run_options(CLI::App& app, run_options& o) {
   app.add_option("--gremlin-ids", o.gremlin_ids_file, "File with one gremlin id a line");
   app.add_option("--rootdir", o.rootdir, "Folder the tests run in (default: current)");
   app.add_option("--instrumented-dir", o.instrumented_dir, "Exported as GREMLIN_INSTRUMENTED_DIR");
-  app.add_option("--env", o.env, "Extra environment KEY=VALUE (repeatable)");
+  app.add_option("--env", o.env, "Extra environment KEY=VALUE (repeatable)")->allow_extra_args(false);
   app.add_flag("--parallel,--gremlin-parallel", o.parallel, "Use several workers (default: CPU count)");
   app.add_option("--workers,--gremlin-workers", o.workers, "Number of workers (implies --parallel)")
     ->check(CLI::Range(1, 1024));
@@ -166,7 +166,7 @@ void add_run_options(CLI::App& app, run_options& o) {
   app.add_flag("--no-warmup", o.no_warmup, "Start warm workers lazily, on their first gremlin");
   app.add_option("--max-reuse", o.max_reuse, "Recycle a warm worker after N gremlins (0: never)");
   app.add_option("--error-exit-codes", o.error_exit_codes, "Exit codes that mean error (default 2 3 4 5)")
-    ->delimiter(',');
+    ->delimiter(',')->allow_extra_args(false);
   app.add_flag("--signal-is-error", o.signal_is_error, "A test run killed by a signal is an error, not zapped");
   app.add_option("--json", o.json, "Write the results JSON (SPEC §5) here");
   app.add_option("--report-elements", o.report_elements, "Write a mutation-testing-elements report here");

@@ -56,6 +56,7 @@ worker_result classify_cold(const std::string& gremlin_id, const process_exit& e
   } else {
     r.verdict = status::zapped;
     r.killing_test = first_failed_test(e.output);
+    if (gremlin_id.empty()) r.error_output = e.output;  // a failed baseline shows its output
   }
   return r;
 }

@@ -158,3 +158,12 @@ TEST_CASE("time_limit_ms: adaptive = max(floor, factor x covering + constant)", 
     CHECK(time_limit_ms(g, cfg, 4000) == Approx(5000));
   }
 }
+
+TEST_CASE("a failing baseline (no gremlin id) keeps its output to show", "[classify]") {
+  auto r = classify_cold("", exited(1, "FAILED t.py::x - broken before any gremlin"), ended_by::itself,
+                         command_spec{}, 1000);
+  CHECK(r.verdict == status::zapped);
+  CHECK_THAT(r.error_output, Catch::Contains("broken before any gremlin"));
+  // A gremlin's zapped result stays small: its killer is enough.
+  CHECK(classify(exited(1, "FAILED t.py::x")).error_output.empty());
+}
