@@ -12,6 +12,8 @@
 //   --never-ready            print to stderr, then sleep until killed instead of `ready`
 //   --fail-warmup N          exit 3 before `ready` the first N times (needs --state-dir)
 //   --warmup-error           send an `error` event instead of `ready`
+//   --ready-protocol N       the protocol version `ready` claims (default 1)
+//   --garbage-before-ready   write a line that is not JSON before `ready`
 //   --state-dir D            where counters live (warm-up failures, one-shot deaths)
 //   --pid-file F             append "<pid>\n" when ready
 //   --gremlin-ms N           every gremlin takes N ms (in the child under fork)
@@ -57,6 +59,8 @@ struct options {
   bool never_ready = false;
   int fail_warmup = 0;
   bool warmup_error = false;
+  int ready_protocol = 1;
+  bool garbage_before_ready = false;
   std::string state_dir;
   std::string pid_file;
   long gremlin_ms = 0;
@@ -116,6 +120,8 @@ options parse(int argc, char** argv) {
     else if (a == "--never-ready") o.never_ready = true;
     else if (a == "--fail-warmup") o.fail_warmup = std::stoi(value());
     else if (a == "--warmup-error") o.warmup_error = true;
+    else if (a == "--ready-protocol") o.ready_protocol = std::stoi(value());
+    else if (a == "--garbage-before-ready") o.garbage_before_ready = true;
     else if (a == "--state-dir") o.state_dir = value();
     else if (a == "--pid-file") o.pid_file = value();
     else if (a == "--gremlin-ms") o.gremlin_ms = std::stol(value());
@@ -172,8 +178,9 @@ void warm_up(const options& o) {
     send({{"event", "error"}, {"message", "fault_worker: collection failed on purpose"}});
     for (;;) ::pause();
   }
+  if (o.garbage_before_ready) write_all(reply_fd, "warming up, not json\n");
   if (!o.pid_file.empty()) std::ofstream(o.pid_file, std::ios::app) << ::getpid() << "\n";
-  send({{"event", "ready"}, {"protocol", 1}, {"pid", ::getpid()}, {"capabilities", o.capabilities}});
+  send({{"event", "ready"}, {"protocol", o.ready_protocol}, {"pid", ::getpid()}, {"capabilities", o.capabilities}});
 }
 
 void flood(long mb) {
