@@ -779,6 +779,7 @@ void process_runner::impl::do_start(process_token token, process_spec spec,
   launch_plan plan;
   child_pipes pipes;
   int pid = -1;
+  auto start_time = std::chrono::steady_clock::now();  // wall_ms includes the start itself
   try {
     pipes.open(spec.protocol_pipes, plan);
     pid = launch(spec, plan);
@@ -790,7 +791,7 @@ void process_runner::impl::do_start(process_token token, process_spec spec,
   auto c = std::make_shared<running_child>(ioc, token, std::move(callbacks),
                                            spec.output_tail_bytes);
   c->pid = pid;
-  c->started = std::chrono::steady_clock::now();
+  c->started = start_time;
   c->via_server = plan.method == start_method::forkserver;
   children.emplace(token, c);
   c->output.assign(pipes.out_r.release());
