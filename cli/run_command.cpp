@@ -179,8 +179,12 @@ void add_run_options(CLI::App& app, run_options& o) {
   app.add_flag("--pytest", o.pytest, "Python project: instrument, baseline with coverage, run warm (adapters/pytest)");
   app.add_option("--project", o.project, "With --pytest: the project folder (default: --rootdir)");
   app.add_option("--python", o.python, "With --pytest: the interpreter (default: the first with pytest)");
-  app.add_option("--operators", o.operators, "With --pytest: mutation operators (comma list)")->delimiter(',');
-  app.add_option("--targets", o.targets, "With --pytest: source files or folders to mutate");
+  app.add_option("--operators", o.operators, "With --pytest: mutation operators (comma list)")
+    ->delimiter(',')
+    ->allow_extra_args(false);
+  app.add_option("--targets", o.targets, "With --pytest: source files or folders to mutate (comma list)")
+    ->delimiter(',')
+    ->allow_extra_args(false);
   app.add_option("command", o.command, "The test command, after --");
 }
 
