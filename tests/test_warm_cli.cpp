@@ -22,14 +22,14 @@ struct cli_run {
 
 // Runs the CLI on `names` with the worker command `worker` and `extra` options.
 cli_run run_warm(const scratch_dir& dir, const std::string& worker, const std::vector<std::string>& names,
-                 std::vector<std::string> extra = {}) {
+                 std::vector<std::string> extra = {}, const std::string& wrapper = "") {
   auto ids_file = dir / "ids.txt";
   std::ofstream(ids_file) << join(names, "\n") << "\n";
   auto json = dir / "results.json";
   std::vector<std::string> args = {"--worker-command", worker, "--gremlin-ids", ids_file, "--rootdir",
                                    dir.path.string(),  "--json", json, "-q"};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto cli = run_cli(args);
+  auto cli = run_cli(args, wrapper);
   return {cli, results_file(json)};
 }
 
@@ -231,6 +231,21 @@ TEST_CASE("max-reuse N (--max-reuse) recycles the worker every N gremlins", "[wa
     if (i % 3 != 0) CHECK(pids[names[i]] == pids[names[i - 1]]);
     else if (i > 0) CHECK(pids[names[i]] != pids[names[i - 1]]);
   }
+  CHECK(leftovers(mark).empty());
+}
+
+// Known failure, reported to the lead: a recycled worker is sent `shutdown` and end of file
+// but nothing kills it when it does not exit (actors/warm_worker.cpp on_result, the retiring
+// branch arms no deadline), so the run waits forever. Remove [!mayfail] once fixed.
+TEST_CASE("max-reuse: a worker that does not exit when recycled is killed and replaced", "[warm-cli][!mayfail]") {
+  scratch_dir dir;
+  auto mark = unique_marker();
+  auto names = ids("z", 5);
+  // SIGINT after 30 s: the CLI then stops the run and writes what it has (exit 130).
+  auto r = run_warm(dir, fault_worker(mark, "--linger --capabilities inprocess"), names,
+                    {"--max-reuse", "2", "--workers", "1"}, "timeout -s INT 30");
+  CHECK(r.cli.exit_code == 0);
+  check_answered(r, names);
   CHECK(leftovers(mark).empty());
 }
 

@@ -101,9 +101,10 @@ struct cli_result {
   std::string output;  ///< stdout and stderr
 };
 
-/// Runs `gremlin-actors run ARGS...` and waits for it.
-inline cli_result run_cli(const std::vector<std::string>& args) {
-  std::string cmd = std::string(GREMLINS_CLI) + " run";
+/// Runs `gremlin-actors run ARGS...` and waits for it; `wrapper` (for instance
+/// "timeout -s INT 30") goes in front of the command.
+inline cli_result run_cli(const std::vector<std::string>& args, const std::string& wrapper = "") {
+  std::string cmd = (wrapper.empty() ? "" : wrapper + " ") + std::string(GREMLINS_CLI) + " run";
   for (const auto& a : args) cmd += " " + sh_quote(a);
   cmd += " 2>&1";
   cli_result r;

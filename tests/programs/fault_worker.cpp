@@ -27,6 +27,7 @@
 //                            child (fork executor, after `started`)
 //   --flood-on ID            write --flood-mb MB (default 50) to stdout and stderr on ID
 //   --ignore-shutdown        keep reading after `shutdown` (exit only at end of file)
+//   --linger                 on `shutdown` or end of file, sleep until killed instead of exiting
 //
 // The fork executor is real: a child per gremlin, in its own process group, announced with
 // `started`; the child computes the verdict and sends it to the parent, which relays it.
@@ -66,6 +67,7 @@ struct options {
   long gremlin_ms = 0;
   long flood_mb = 50;
   bool ignore_shutdown = false;
+  bool linger = false;
   std::map<std::string, std::set<std::string>> faults;  ///< flag -> ids
 };
 
@@ -127,6 +129,7 @@ options parse(int argc, char** argv) {
     else if (a == "--gremlin-ms") o.gremlin_ms = std::stol(value());
     else if (a == "--flood-mb") o.flood_mb = std::stol(value());
     else if (a == "--ignore-shutdown") o.ignore_shutdown = true;
+    else if (a == "--linger") o.linger = true;
     else if (id_flags.count(a)) o.faults[a].insert(value());
     else {
       std::fprintf(stderr, "fault_worker: unknown flag %s\n", a.c_str());
@@ -294,7 +297,7 @@ int main(int argc, char** argv) {
     if (nl == std::string::npos) {
       ssize_t n = ::read(in, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return 0;
+      if (n <= 0) break;
       pending.append(buf, static_cast<size_t>(n));
       continue;
     }
@@ -308,8 +311,10 @@ int main(int argc, char** argv) {
     auto op = req.value("op", std::string());
     if (op == "shutdown") {
       if (o.ignore_shutdown) continue;
-      return 0;
+      break;
     }
     if (op == "run") run_one(o, req);
   }
+  while (o.linger) ::pause();
+  return 0;
 }
