@@ -233,6 +233,7 @@ void on_result(warm_pointer self, protocol::result_event& e, const std::string& 
     st.runner->write(st.token, protocol::encode_shutdown());
     st.runner->close_requests(st.token);
     st.retiring = true;
+    self->delayed_send(self, micros(2000 + st.cfg.kill_grace_ms), force_kill_atom::value, st.proc);
     return;
   }
   arm_head(self);
@@ -241,8 +242,17 @@ void on_result(warm_pointer self, protocol::result_event& e, const std::string& 
 
 void on_line(warm_pointer self, const std::string& line) {
   auto& st = self->state;
+  if (st.ph == phase::starting && !st.warmup_problem.empty()) return;  // being killed already
   auto decoded = protocol::decode(line);
-  if (auto* bad = std::get_if<protocol::bad_line>(&decoded)) return broken(self, bad->reason, line);
+  if (auto* bad = std::get_if<protocol::bad_line>(&decoded)) {
+    if (st.ph == phase::starting) {
+      // Before ready nothing is in flight: a warm-up failure, reported with the line.
+      st.warmup_problem = "the worker broke the protocol before ready (" + bad->reason + "): " + line.substr(0, 2000);
+      st.runner->kill_group(st.token, SIGKILL);
+      return;
+    }
+    return broken(self, bad->reason, line);
+  }
   auto& ev = std::get<protocol::event>(decoded);
   if (auto* r = std::get_if<protocol::ready_event>(&ev)) {
     if (st.ph != phase::starting) return broken(self, "a second ready", line);
@@ -359,7 +369,10 @@ worker_actor::behavior_type warm_worker(warm_pointer self, std::shared_ptr<proce
         replace_process(self);
       }
     },
-    [=](force_kill_atom, std::uint64_t) {},
+    [=](force_kill_atom, std::uint64_t seq) {
+      auto& st = self->state;
+      if (seq == st.proc && st.retiring && st.have_process) st.runner->kill_group(st.token, SIGKILL);
+    },
   };
 }
 

@@ -283,10 +283,9 @@ TEST_CASE("restarts: a crash is retried once when configured, otherwise blamed a
   CHECK(leftovers(mark).empty());
 }
 
-// Known failure, reported to the lead (actors/warm_worker.cpp on_line: a bad line before
-// `ready` goes to broken(), which answers no warm-up waiter; the scheduler's warm-up request
-// then waits for its own limit). Remove [!mayfail] once fixed.
-TEST_CASE("warm-up: a bad line before ready (protocol 2, garbage) fails the warm-up at once", "[warm][!mayfail]") {
+// A bad line before `ready` is a warm-up failure, reported at once with the line (not a
+// broken worker that answers no warm-up waiter).
+TEST_CASE("warm-up: a bad line before ready (protocol 2, garbage) fails the warm-up at once", "[warm]") {
   std::string flag = GENERATE(as<std::string>{}, "--ready-protocol 2", "--garbage-before-ready");
   scratch_dir dir;
   auto mark = unique_marker();
