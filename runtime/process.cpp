@@ -198,6 +198,19 @@ struct child_pipes {
 };
 
 /// The child-side setup of the `fork` method, run by Boost.Process between fork and execve.
+
+/// In a new child, before exec: lead a process group of its own (so ctrl-c and our group
+/// kills reach exactly the test run), with no signal blocked or handled, whatever the parent had.
+void become_child_leader() {
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+}
+
 struct child_setup : bp::extend::handler {
   launch_plan* plan;  // not const: Boost.Process wants a char** environment
   explicit child_setup(launch_plan* p) : plan(p) {}
@@ -211,13 +224,7 @@ struct child_setup : bp::extend::handler {
 
   template <class Executor>
   void on_exec_setup(Executor& exec) const {
-    ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    become_child_leader();
     for (int i = 0; i < plan->nfds; ++i) {
       if (::dup2(plan->fds[i], i) < 0) fail(exec, "dup2 failed");
     }
@@ -376,13 +383,7 @@ bool recv_payload(int sock, memory& mem, std::uint64_t len) {
 /// The child side: own group, default signals, fds 0..n-1, cwd, exec; errno to `err_fd`.
 [[noreturn]] void exec_child(const char* path, const char* cwd, char** argv, char** envp,
                              const int* fds, int nfds, int err_fd) {
-  ::setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  become_child_leader();
   bool ok = true;
   for (int i = 0; i < nfds && ok; ++i) ok = ::dup2(fds[i], i) >= 0;
   if (ok && cwd[0] != '\0') ok = ::chdir(cwd) == 0;
