@@ -28,14 +28,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m gremlins_pytest.cold")
     parser.add_argument("--gremlins-dir", required=True, help="the folder holding run.json")
     parser.add_argument("--report", help="write the outcome as JSON to this file")
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1:]
-    else:
-        extra = []
-    args = parser.parse_args(argv)
-    args.pytest_args = extra
-    return args
+    return runner.parse_with_extra(parser, argv)
 
 
 def covering_tests(manifest, gremlin):

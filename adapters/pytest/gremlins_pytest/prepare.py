@@ -15,6 +15,7 @@ import time
 
 from . import operators as ops
 from . import project as proj
+from . import runner
 
 
 def log(message):
@@ -35,14 +36,7 @@ def parse_args(argv):
                              "auto-detect the src/ or flat layout)")
     parser.add_argument("--python-paths", nargs="+", default=[],
                         help="extra folders for PYTHONPATH, relative to the project")
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1:]
-    else:
-        extra = []
-    args = parser.parse_args(argv)
-    args.pytest_args = extra
-    return args
+    return runner.parse_with_extra(parser, argv)
 
 
 def atomic_write_json(path, data):

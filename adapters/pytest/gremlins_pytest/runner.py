@@ -13,6 +13,18 @@ class UsageError(Exception):
     """Bad input: exit code 2 with this message."""
 
 
+def parse_with_extra(parser, argv):
+    """Parses argv with `parser`; what follows a `--` becomes args.pytest_args."""
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    else:
+        extra = []
+    args = parser.parse_args(argv)
+    args.pytest_args = extra
+    return args
+
+
 def read_json(path, what):
     try:
         with open(path, encoding="utf-8") as handle:
