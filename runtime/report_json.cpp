@@ -26,10 +26,12 @@ json summary_json(const run_report& report) {
 }
 
 json pool_json(const pool_stats& p) {
-  return {{"executor", p.executor},          {"workers", p.workers},
-          {"warmup_completed", p.warmup_completed}, {"is_warmed_up", p.is_warmed_up},
-          {"restarts", p.restarts},          {"batches", p.batches},
-          {"start_method", p.start_method}};
+  json j = {{"executor", p.executor},          {"workers", p.workers},
+            {"warmup_completed", p.warmup_completed}, {"is_warmed_up", p.is_warmed_up},
+            {"restarts", p.restarts},          {"batches", p.batches},
+            {"start_method", p.start_method}};
+  if (!p.warmup_error.empty()) j["warmup_error"] = p.warmup_error;
+  return j;
 }
 
 // Only what the manifest gave goes into the file, so a re-read report shows the same gaps.
@@ -194,6 +196,7 @@ pool_stats read_pool(const field_reader& root) {
   p.restarts = static_cast<std::uint32_t>(f.integer("restarts", 0, u32max));
   p.batches = static_cast<std::uint32_t>(f.integer("batches", 0, u32max));
   p.start_method = f.str("start_method");
+  if (f.find("warmup_error")) p.warmup_error = f.str("warmup_error");
   return p;
 }
 

@@ -170,3 +170,12 @@ TEST_CASE("a bad results file is refused with the file and the field named", "[r
              Catch::Contains("'interrupted' must be true or false"));
   CHECK_THAT(with([](json& j) { j["tests"]["x"] = 1; }), Catch::Contains("'tests.x' must be an object"));
 }
+
+TEST_CASE("results JSON: a failed warm-up's reason is kept in pool and read back", "[report][json]") {
+  auto report = sample_report("/p");
+  CHECK_FALSE(to_results_json(report)["pool"].contains("warmup_error"));
+  report.pool.warmup_error = "warm-up of worker 0 failed after 3 attempt(s): no ready";
+  auto j = to_results_json(report);
+  CHECK(j["pool"]["warmup_error"] == report.pool.warmup_error);
+  CHECK(results_from_json(j, "mem").pool.warmup_error == report.pool.warmup_error);
+}
