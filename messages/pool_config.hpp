@@ -46,8 +46,8 @@ struct pool_config {
   // Adaptive time limit: max(floor, factor x covering time + constant), see README.
   bool adaptive_timeout = true;
   double timeout_factor = 3.0;
-  double timeout_constant_ms = 500;
-  double timeout_floor_ms = 1000;
+  double timeout_constant_ms = 2000;
+  double timeout_floor_ms = 2000;
   double kill_grace_ms = 500;     ///< SIGTERM, then SIGKILL after this long
   std::uint32_t max_restarts = 16;  ///< replacement workers allowed in one run
   std::uint32_t max_reuse = 0;      ///< recycle a warm worker after N gremlins (0: never)

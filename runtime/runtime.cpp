@@ -48,6 +48,10 @@ gremlin_runtime::gremlin_runtime(pool_config cfg, command_spec cmd)
   runner_ = std::make_shared<process_runner>();
   sys_cfg_ = std::make_unique<caf::actor_system_config>();
   sys_cfg_->add_message_types<caf::id_block::gremlin_actors>();
+  // The actors mostly wait for processes: a shared queue wakes a thread only when there is
+  // work, where work stealing keeps idle threads polling (measured: ~3 ms CPU per warm gremlin).
+  sys_cfg_->set("scheduler.policy", caf::atom("sharing"));
+  sys_cfg_->set("scheduler.max-threads", std::max(2u, default_max_workers()));
   sys_ = std::make_unique<caf::actor_system>(*sys_cfg_);
 }
 

@@ -167,3 +167,14 @@ TEST_CASE("a failing baseline (no gremlin id) keeps its output to show", "[class
   // A gremlin's zapped result stays small: its killer is enough.
   CHECK(classify(exited(1, "FAILED t.py::x")).error_output.empty());
 }
+
+TEST_CASE("time_limit_ms: a cold run also pays a fresh process (baseline wall time)", "[classify]") {
+  gremlins::pool_config cfg;
+  cfg.timeout_factor = 3;
+  cfg.timeout_constant_ms = 500;
+  cfg.timeout_floor_ms = 1000;
+  gremlins::gremlin g;
+  g.tests_ms = 20;
+  CHECK(gremlins::time_limit_ms(g, cfg, 800, false) == Approx(1000));  // max(floor, 3 x 20 + 500)
+  CHECK(gremlins::time_limit_ms(g, cfg, 800, true) == Approx(3 * (800 + 20) + 500.0));
+}
