@@ -93,6 +93,10 @@ pool_config make_pool_config(const run_options& o) {
   cfg.method = *parse_start_method(o.start_method);
   cfg.warmup = !o.no_warmup;
   cfg.max_reuse = o.max_reuse;
+  cfg.retry_crashed = !o.no_retry;
+  cfg.max_restarts = o.max_restarts;
+  cfg.warmup_timeout_s = o.warmup_timeout;
+  cfg.warmup_retries = o.warmup_retries;
   if (auto err = validate(cfg)) throw refusal(*err);
   return cfg;
 }
@@ -165,6 +169,11 @@ void add_run_options(CLI::App& app, run_options& o) {
   app.add_option("--worker-command", o.worker_command, "Warm worker program (PROTOCOL.md), split into words");
   app.add_flag("--no-warmup", o.no_warmup, "Start warm workers lazily, on their first gremlin");
   app.add_option("--max-reuse", o.max_reuse, "Recycle a warm worker after N gremlins (0: never)");
+  app.add_flag("--no-retry", o.no_retry, "A gremlin whose worker dies under it is error at once (default: retried once)");
+  app.add_option("--max-restarts", o.max_restarts, "Replacement workers allowed in a run (default 16)");
+  app.add_option("--warmup-timeout", o.warmup_timeout, "Seconds a warm worker may take to be ready (default 60)")
+    ->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--warmup-retries", o.warmup_retries, "Warm-up attempts after the first (default 2)");
   app.add_option("--error-exit-codes", o.error_exit_codes, "Exit codes that mean error (default 2 3 4 5)")
     ->delimiter(',')->allow_extra_args(false);
   app.add_flag("--signal-is-error", o.signal_is_error, "A test run killed by a signal is an error, not zapped");

@@ -31,6 +31,10 @@ struct run_options {
   std::string start_method = "auto";
   bool no_warmup = false;
   std::uint32_t max_reuse = 0;
+  bool no_retry = false;                  ///< a gremlin whose worker died is error at once
+  std::uint32_t max_restarts = 16;
+  double warmup_timeout = 60;             ///< seconds
+  std::uint32_t warmup_retries = 2;
   std::vector<int> error_exit_codes{2, 3, 4, 5};
   bool signal_is_error = false;
   // pytest adapter.

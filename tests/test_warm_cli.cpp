@@ -309,3 +309,33 @@ TEST_CASE("the leftover scan sees a live process carrying the marker", "[warm-cl
   ::waitpid(pid, nullptr, 0);
   CHECK(leftovers(mark).empty());
 }
+
+TEST_CASE("no retry (--no-retry): a gremlin whose worker dies under it is error at once", "[warm-cli]") {
+  scratch_dir dir;
+  auto mark = unique_marker();
+  auto names = mixed(10);
+  auto r = run_warm(dir, fault_worker(mark, "--die-once-on s004 --state-dir " + dir.path.string()), names,
+                    {"--batch", "--batch-size", "10", "--no-retry"});
+  check_answered(r, names, {"s004"});
+  CHECK(r.results.status("s004") == "error");
+  CHECK(r.results.output("s004").find("took down two workers") == std::string::npos);
+  CHECK(r.results.pool()["restarts"] == 1);
+  CHECK(leftovers(mark).empty());
+}
+
+TEST_CASE("max restarts (--max-restarts) caps replacement workers from the command line", "[warm-cli]") {
+  scratch_dir dir;
+  auto mark = unique_marker();
+  auto names = mixed(6);
+  auto r = run_warm(dir, fault_worker(mark, "--die-on z000 --die-on z003"), names,
+                    {"--max-restarts", "1", "--no-retry"});
+  // One worker: z000 kills it, its replacement dies on z003, and no third worker may start.
+  check_answered(r, names, {"z000", "z003", "s004", "e005"});
+  CHECK(r.results.pool()["restarts"] == 1);
+  CHECK(r.results.status("z003") == "error");
+  for (const char* id : {"s004", "e005"}) {
+    CHECK(r.results.status(id) == "error");
+    CHECK(r.results.output(id).find("restart limit (1)") != std::string::npos);
+  }
+  CHECK(leftovers(mark).empty());
+}
