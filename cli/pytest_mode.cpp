@@ -56,9 +56,14 @@ std::string find_adapter_dir() {
   return {};
 }
 
-pytest_prepared prepare_pytest(const run_options& o) {
+pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
+                               const std::function<bool()>& interrupted) {
   pytest_prepared out;
   auto fail = [&](int code, const std::string& msg) {
+    if (interrupted()) {
+      out.exit_code = 130;
+      return out;
+    }
     std::cerr << "gremlin-actors: " << (code == 2 ? "error: " : "") << msg << "\n";
     out.exit_code = code;
     return out;
@@ -71,7 +76,6 @@ pytest_prepared prepare_pytest(const run_options& o) {
   auto adapter = find_adapter_dir();
   if (adapter.empty())
     return fail(2, "the pytest adapter (gremlins_pytest) was not found; set GREMLIN_ADAPTER_DIR");
-  process_runner runner;
   std::string tried;
   auto python = find_python(runner, o, tried);
   if (python.empty())
@@ -96,6 +100,7 @@ pytest_prepared prepare_pytest(const run_options& o) {
   auto e = runner.run_to_end(spec, std::chrono::minutes(30));
   if (!e.spawn_error.empty()) return fail(2, "could not run " + python + ": " + e.spawn_error);
   if (e.exit_code != 0) {
+    if (interrupted()) return fail(130, "");
     std::cerr << e.output;
     if (e.exit_code == 2) return fail(2, "the pytest adapter refused the project (see above)");
     return fail(4, "the baseline (tests with no gremlin active) did not pass; nothing else was run.");

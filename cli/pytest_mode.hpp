@@ -2,11 +2,16 @@
 // `gremlin-actors run --pytest`: finds a Python with pytest, runs the adapter's prepare step
 // (instrumentation + baseline with coverage), and turns its run.json into the run's inputs.
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cli/run_options.hpp"
+
+namespace gremlins {
+class process_runner;
+}
 
 namespace gremlins::cli {
 
@@ -28,8 +33,10 @@ struct pytest_prepared {
   pytest_plan plan;
 };
 
-/// Runs the prepare step for `opts` (project, python, operators, targets).
-pytest_prepared prepare_pytest(const run_options& opts);
+/// Runs the prepare step for `opts` (project, python, operators, targets) through `runner`;
+/// when `interrupted()` says so at the end, it reports nothing and returns exit code 130.
+pytest_prepared prepare_pytest(const run_options& opts, process_runner& runner,
+                               const std::function<bool()>& interrupted);
 
 /// The folder holding the gremlins_pytest package, or empty.
 std::string find_adapter_dir();

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <fmt/core.h>
 #include <iostream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "cli/progress_line.hpp"
 #include "cli/pytest_mode.hpp"
 #include "runtime/manifest.hpp"
+#include "runtime/process.hpp"
 #include "runtime/report_elements.hpp"
 #include "runtime/report_html.hpp"
 #include "runtime/report_console.hpp"
@@ -42,14 +44,14 @@ extern "C" void on_interrupt(int) {
 
 class interrupt_watch {
 public:
-  explicit interrupt_watch(gremlin_runtime& rt) {
+  explicit interrupt_watch(std::function<void()> stop) {
     if (::pipe(interrupt_pipe) != 0) return;
-    thread_ = std::thread([this, &rt] {
+    thread_ = std::thread([this, stop] {
       char c = 0;
       while (::read(interrupt_pipe[0], &c, 1) < 0 && errno == EINTR) {}
       if (c == 'i') {
         interrupted_ = true;
-        rt.stop();
+        stop();
       }
     });
     std::signal(SIGINT, on_interrupt);
@@ -201,7 +203,13 @@ void add_run_options(CLI::App& app, run_options& o) {
 int apply_pytest_plan(run_options& o, command_spec& cmd, double& baseline_ms) {
   if (!o.manifest.empty() || !o.gremlins_csv.empty() || !o.gremlin_ids_file.empty() || !o.command.empty())
     throw refusal("--pytest finds the gremlins and the test command itself: drop --manifest/--gremlins/--gremlin-ids and the command after --");
-  auto prepared = prepare_pytest(o);
+  process_runner prep_runner;
+  pytest_prepared prepared;
+  {
+    interrupt_watch watch([&prep_runner] { prep_runner.kill_all(SIGTERM); });
+    prepared = prepare_pytest(o, prep_runner, [&watch] { return watch.interrupted(); });
+  }
+  if (prepared.exit_code == exit_interrupted) std::cerr << "gremlin-actors: interrupted during the prepare step\n";
   if (prepared.exit_code != 0) return prepared.exit_code;
   const auto& plan = prepared.plan;
   o.manifest = plan.manifest;
@@ -227,8 +235,12 @@ int write_reports(const run_options& o, const run_report& report) {
   return exit_ok;
 }
 
-int check_baseline(gremlin_runtime& rt) {
+int check_baseline(gremlin_runtime& rt, const interrupt_watch& watch) {
   auto base = rt.run_baseline();
+  if (watch.interrupted()) {
+    std::cerr << "gremlin-actors: interrupted during the baseline; nothing else was run\n";
+    return exit_interrupted;
+  }
   if (base.verdict == status::survived) return exit_ok;
   std::cerr << "gremlin-actors: the baseline (tests with no gremlin active) did not pass";
   if (base.verdict == status::error && base.error_output.rfind("could not start", 0) == 0) {
@@ -265,18 +277,16 @@ int run_command(run_options& o, const CLI::App* parsed) {
     std::cerr << "gremlin-actors: error: " << e.what() << "\n";
     return exit_bad_input;
   }
-  if (prepared_baseline_ms < 0) {
-    if (int code = check_baseline(*rt); code != exit_ok) return code;
-  } else {
-    rt->set_baseline_ms(prepared_baseline_ms);
-    // Static gremlins run cold: check that path once, and time it, before relying on it.
-    bool any_static = std::any_of(gremlins.begin(), gremlins.end(), [](const gremlin& g) { return g.is_static; });
-    if (any_static)
-      if (int code = check_baseline(*rt); code != exit_ok) return code;
+  // From here Ctrl-C stops the runtime: the baseline or the run ends, nothing is left running.
+  interrupt_watch watch([&rt] { rt->stop(); });
+  if (prepared_baseline_ms >= 0) rt->set_baseline_ms(prepared_baseline_ms);
+  // Static gremlins run cold: with a prepared baseline that path is still checked (and timed).
+  bool any_static = std::any_of(gremlins.begin(), gremlins.end(), [](const gremlin& g) { return g.is_static; });
+  if (prepared_baseline_ms < 0 || any_static) {
+    if (int code = check_baseline(*rt, watch); code != exit_ok) return code;
   }
   run_report report;
   {
-    interrupt_watch watch(*rt);
     progress_options popts;
     popts.quiet = o.quiet;
     popts.is_tty = isatty(STDERR_FILENO);

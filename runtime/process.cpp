@@ -1095,6 +1095,13 @@ void process_runner::kill_group(process_token token, int sig) {
   });
 }
 
+void process_runner::kill_all(int sig) {
+  impl_->post([this, sig] {
+    for (auto& kv : impl_->children)
+      if (!kv.second->reaped && kv.second->pid > 1) ::kill(-kv.second->pid, sig);
+  });
+}
+
 void process_runner::kill_pgid(int pgid, int sig) {
   if (pgid > 1) ::kill(-pgid, sig);  // never -1 or -0: those mean "everyone" / "our group"
 }

@@ -61,6 +61,8 @@ public:
   void close_requests(process_token token);
   /// Sends `sig` to the whole process group of `token` (no-op once it was reaped).
   void kill_group(process_token token, int sig);
+  /// Sends `sig` to the process group of every child not yet reaped (an interrupted run).
+  void kill_all(int sig);
   /// Sends `sig` to the process group `pgid` (a worker's forked child), if it still exists.
   static void kill_pgid(int pgid, int sig);
   /// Number of processes started and not yet reaped.

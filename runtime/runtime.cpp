@@ -4,6 +4,7 @@
 
 #include "runtime/runtime.hpp"
 
+#include <csignal>
 #include <stdexcept>
 
 #include "actors/batch_scheduler.hpp"
@@ -205,6 +206,7 @@ void gremlin_runtime::stop() {
   std::lock_guard<std::mutex> guard(mx_);
   stopped_ = true;
   if (current_) caf::anon_send(current_, stop_atom::value);
+  else runner_->kill_all(SIGTERM);  // the baseline, or whatever runs outside a scheduler
 }
 
 }  // namespace gremlins

@@ -419,6 +419,25 @@ TEST_CASE("cli: SIGINT mid-run exits 130, keeps the results so far, leaves no pr
   check_nothing_left("305.5");
 }
 
+TEST_CASE("cli: SIGINT during the baseline exits 130, runs no gremlin, leaves no process", "[cli]") {
+  scratch_dir d;
+  auto mark = unique_marker("sigint-baseline");
+  auto script =
+    "case \"$ACTIVE_GREMLIN\" in '') touch \"$D/baseline\"; sleep 306.5;; esac\n"
+    "touch \"$D/ran-$ACTIVE_GREMLIN\"";
+  cli_process cli(run_args({"--gremlins", "g1,g2", "--env", "D=" + d.path()}, mark, script));
+  REQUIRE(wait_for_file(d / "baseline", 60s));
+  cli.signal(SIGINT);
+  auto r = cli.wait(60s);
+  INFO(r.err);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 130);
+  CHECK_THAT(r.err, Catch::Contains("interrupted during the baseline"));
+  CHECK_FALSE(exists(d / "ran-g1"));
+  check_nothing_left(mark);
+  check_nothing_left("306.5");
+}
+
 TEST_CASE("cli: the test command's environment and folder (SPEC 3)", "[cli]") {
   scratch_dir d;
   scratch_dir root;
