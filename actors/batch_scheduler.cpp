@@ -21,7 +21,8 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 #include "caf/typed_response_promise.hpp"
-#include "runtime/distribution.hpp"
+#include "runtime/rules/distribution.hpp"
+#include "runtime/rules/time_limits.hpp"
 
 namespace gremlins {
 
@@ -119,10 +120,8 @@ void dispatch(sched_pointer self, std::size_t i, std::vector<work_item> unit) {
   double queued_ms = 0;
   for (auto& w : unit) {
     // A pipelined request waits for those before it: its safety-net deadline covers them too.
-    queued_ms += w.g.timeout_ms + st.setup.cfg.kill_grace_ms;
-    auto limit = std::chrono::milliseconds(static_cast<long>(queued_ms) + 30000 +
-                                           static_cast<long>(st.setup.cfg.warmup_timeout_s * 1000 *
-                                                             (st.setup.cfg.warmup_retries + 1)));
+    queued_ms += queued_cost_ms(w.g, st.setup.cfg);
+    auto limit = request_bound(queued_ms, st.setup.cfg);
     auto id = w.g.id;
     s.in_flight.push_back(w);
     self->request(s.handle, limit, run_atom::value, w.g)
@@ -186,10 +185,12 @@ void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who
   s.alive = false;
   auto items = std::move(s.in_flight);
   s.in_flight.clear();
-  // A recycled worker answered what it owed; a worker that never warmed up ran nothing.
+  // A recycled worker answered what it owed; a worker that broke the protocol answered the
+  // gremlin in flight itself; a worker that never warmed up ran nothing.
+  auto is = [&](worker_exit x) { return why.code() == static_cast<std::uint8_t>(x); };
   bool blame = !(why.category() == caf::atom("gremlins") &&
-                 (why.code() == static_cast<std::uint8_t>(worker_exit::recycled) ||
-                  why.code() == static_cast<std::uint8_t>(worker_exit::warmup_failed)));
+                 (is(worker_exit::recycled) || is(worker_exit::protocol_fault) ||
+                  is(worker_exit::warmup_failed)));
   auto text = reason_text(why);
   auto& queue = static_assignment(st) ? s.own : st.shared;
   // The untouched rest of the batch goes back first, in order; the blamed one in front of it.
@@ -265,8 +266,7 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
       auto rp = self->make_response_promise<pool_stats>();
       auto answered = std::make_shared<std::size_t>(0);
       auto& st = self->state;
-      auto limit = std::chrono::milliseconds(
-        static_cast<long>(st.setup.cfg.warmup_timeout_s * 1000 * (st.setup.cfg.warmup_retries + 1)) + 10000);
+      auto limit = warmup_bound(st.setup.cfg, layer::scheduler);
       for (auto& s : st.slots) {
         self->request(s.handle, limit, warmup_atom::value)
           .then(

@@ -15,8 +15,9 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 #include "caf/typed_response_promise.hpp"
-#include "runtime/classify.hpp"
-#include "runtime/process.hpp"
+#include "actors/test_run.hpp"
+#include "runtime/rules/classify.hpp"
+#include "runtime/process/runner.hpp"
 
 namespace gremlins {
 
@@ -27,11 +28,7 @@ struct job {
   caf::typed_response_promise<worker_result> promise;
 };
 
-struct cold_state {
-  std::shared_ptr<process_runner> runner;
-  command_spec cmd;
-  pool_config cfg;
-  std::uint32_t index = 0;
+struct cold_state : worker_head {
   std::deque<job> queue;
   std::optional<job> current;
   std::uint64_t seq = 0;
@@ -56,12 +53,7 @@ void start_next(cold_pointer self) {
   auto seq = ++st.seq;
   st.why = ended_by::itself;
   st.limit_ms = st.current->g.timeout_ms > 0 ? st.current->g.timeout_ms : st.cfg.timeout_s * 1000;
-  process_spec spec;
-  spec.argv = st.cmd.argv;
-  spec.cwd = st.cmd.rootdir;
-  spec.env = test_environment(st.cmd, st.current->g.id, st.index);
-  spec.method = st.cfg.method;
-  spec.output_tail_bytes = st.cmd.output_tail_bytes;
+  auto spec = cold_run_spec(st, st.current->g.id);
   auto me = caf::actor_cast<worker_actor>(self);
   process_callbacks cb;
   cb.on_exit = [me, seq](process_exit e) {
@@ -114,15 +106,6 @@ worker_actor::behavior_type cold_worker(cold_pointer self, std::shared_ptr<proce
 }
 
 }  // namespace
-
-std::vector<std::pair<std::string, std::string>>
-test_environment(const command_spec& cmd, const std::string& gremlin_id, std::uint32_t index) {
-  auto env = cmd.env;
-  if (!gremlin_id.empty()) env.emplace_back("ACTIVE_GREMLIN", gremlin_id);
-  env.emplace_back("GREMLIN_WORKER_INDEX", std::to_string(index));
-  if (!cmd.instrumented_dir.empty()) env.emplace_back("GREMLIN_INSTRUMENTED_DIR", cmd.instrumented_dir);
-  return env;
-}
 
 worker_actor spawn_cold_worker(caf::actor_system& sys, std::shared_ptr<process_runner> runner,
                                command_spec cmd, pool_config cfg, std::uint32_t index) {

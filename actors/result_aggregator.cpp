@@ -9,7 +9,7 @@
 #include "caf/actor_system.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
-#include "runtime/result_table.hpp"
+#include "runtime/rules/result_table.hpp"
 
 namespace gremlins {
 

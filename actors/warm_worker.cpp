@@ -1,7 +1,7 @@
 // A warm worker owns one worker process at a time and pipelines `run` requests to it; the
 // process answers them in order, so the oldest unanswered request is the one running.
 //
-// Faults (PROTOCOL.md's table) are events here:
+// Faults (docs/protocol.md, "Faults") are events here:
 // - warm-up: no `ready` in time, an `error` event, or an exit during warm-up kill the process
 //   and start another, up to cfg.warmup_retries more times; then the warm-up fails with the
 //   worker's output and the actor quits with worker_exit::warmup_failed when it owes gremlins.
@@ -11,7 +11,8 @@
 // - the process dies mid-gremlin: the actor quits with worker_exit::process_died, so that the
 //   scheduler blames that gremlin alone and hands the rest to a fresh worker.
 // - a line that is not a valid event, or a result for the wrong gremlin: the gremlin in flight
-//   is `error` with the line, and the actor quits with worker_exit::recycled (no more blame).
+//   is `error` with the line, and the actor quits with worker_exit::protocol_fault (no more
+//   blame).
 // Process events carry the process's sequence number: events of a replaced process are dropped.
 
 #include "actors/warm_worker.hpp"
@@ -25,10 +26,11 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 #include "caf/typed_response_promise.hpp"
-#include "actors/cold_worker.hpp"
-#include "runtime/classify.hpp"
-#include "runtime/process.hpp"
-#include "runtime/protocol.hpp"
+#include "actors/test_run.hpp"
+#include "runtime/rules/classify.hpp"
+#include "runtime/rules/time_limits.hpp"
+#include "runtime/process/runner.hpp"
+#include "runtime/formats/worker_protocol.hpp"
 
 namespace gremlins {
 
@@ -46,11 +48,7 @@ struct warm_job {
 
 enum class phase { down, starting, ready, failed };
 
-struct warm_state {
-  std::shared_ptr<process_runner> runner;
-  command_spec cmd;
-  pool_config cfg;
-  std::uint32_t index = 0;
+struct warm_state : worker_head {
   phase ph = phase::down;
   std::uint64_t proc = 0;
   process_token token = 0;
@@ -105,14 +103,7 @@ void start_process(warm_pointer self) {
   st.retiring = false;
   st.warmup_problem.clear();
   st.started_at = clock_type::now();
-  process_spec spec;
-  spec.argv = st.cmd.worker_argv;
-  spec.cwd = st.cmd.rootdir;
-  spec.env = test_environment(st.cmd, "", st.index);
-  spec.env.emplace_back("GREMLIN_PROTOCOL", std::to_string(protocol::version));
-  spec.protocol_pipes = true;
-  spec.method = st.cfg.method;
-  spec.output_tail_bytes = st.cmd.output_tail_bytes;
+  auto spec = warm_worker_spec(st, protocol::version);
   auto me = caf::actor_cast<worker_actor>(self);
   process_callbacks cb;
   cb.on_reply_lines = [me, seq](std::vector<std::string> lines) {
@@ -138,9 +129,8 @@ void arm_head(warm_pointer self) {
   head.timer = ++st.timers;
   // A worker may enforce timeout_ms itself and answer `timeout` while staying warm: give it
   // that chance before the runtime steps in. An answered head only waits for its late line.
-  double wait = head.answered ? 2000 + st.cfg.kill_grace_ms
-                              : head.g.timeout_ms + std::max(500.0, st.cfg.kill_grace_ms);
-  self->delayed_send(self, micros(wait), deadline_atom::value, head.timer);
+  self->delayed_send(self, micros(warm_deadline_ms(head.g.timeout_ms, head.answered, st.cfg)),
+                     deadline_atom::value, head.timer);
 }
 
 // Kills the process (and its forked children), drops what was already answered, and puts
@@ -174,7 +164,7 @@ void broken(warm_pointer self, const std::string& reason, const std::string& lin
     head.promise.deliver(worker_result{head.g.id, status::error, {}, 0, text});
     head.answered = true;
   }
-  quit_with(self, worker_exit::recycled, text);
+  quit_with(self, worker_exit::protocol_fault, text);
 }
 
 void warmup_failed(warm_pointer self, const std::string& why) {
@@ -233,7 +223,7 @@ void on_result(warm_pointer self, protocol::result_event& e, const std::string& 
     st.runner->write(st.token, protocol::encode_shutdown());
     st.runner->close_requests(st.token);
     st.retiring = true;
-    self->delayed_send(self, micros(2000 + st.cfg.kill_grace_ms), force_kill_atom::value, st.proc);
+    self->delayed_send(self, micros(retire_grace_ms(st.cfg)), force_kill_atom::value, st.proc);
     return;
   }
   arm_head(self);

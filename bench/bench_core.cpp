@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/distribution.hpp"
-#include "runtime/manifest.hpp"
-#include "runtime/result_table.hpp"
+#include "runtime/rules/distribution.hpp"
+#include "runtime/formats/manifest.hpp"
+#include "runtime/rules/result_table.hpp"
 
 using namespace gremlins;
 

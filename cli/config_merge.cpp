@@ -9,7 +9,7 @@
 #include <functional>
 
 #include "messages/pool_config.hpp"
-#include "runtime/config_file.hpp"
+#include "cli/config_file.hpp"
 
 namespace gremlins::cli {
 

@@ -8,7 +8,7 @@
 #include "cli/config_merge.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
-#include "runtime/config_file.hpp"
+#include "cli/config_file.hpp"
 
 namespace {
 

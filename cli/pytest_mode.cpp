@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/process.hpp"
+#include "runtime/process/runner.hpp"
 
 namespace fs = std::filesystem;
 

@@ -4,10 +4,10 @@
 #include <unistd.h>
 
 #include "cli/progress_line.hpp"
-#include "runtime/report_console.hpp"
-#include "runtime/report_elements.hpp"
-#include "runtime/report_html.hpp"
-#include "runtime/report_json.hpp"
+#include "runtime/formats/console_report.hpp"
+#include "runtime/formats/elements_report.hpp"
+#include "runtime/formats/html_report.hpp"
+#include "runtime/formats/results_json.hpp"
 
 namespace gremlins::cli {
 

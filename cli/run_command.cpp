@@ -15,12 +15,12 @@
 #include "cli/config_merge.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/pytest_mode.hpp"
-#include "runtime/manifest.hpp"
-#include "runtime/process.hpp"
-#include "runtime/report_elements.hpp"
-#include "runtime/report_html.hpp"
-#include "runtime/report_console.hpp"
-#include "runtime/report_json.hpp"
+#include "runtime/formats/manifest.hpp"
+#include "runtime/process/runner.hpp"
+#include "runtime/formats/elements_report.hpp"
+#include "runtime/formats/html_report.hpp"
+#include "runtime/formats/console_report.hpp"
+#include "runtime/formats/results_json.hpp"
 #include "runtime/runtime.hpp"
 
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 #pragma once
 // The interface of a worker actor: one slot of the pool. A cold worker (actors/cold_worker)
 // starts one process per gremlin; a warm worker (actors/warm_worker) keeps a process that
-// speaks PROTOCOL.md. The scheduler sees only this handle.
+// speaks the worker protocol (docs/protocol.md). The scheduler sees only this handle.
 
 #include <cstdint>
 #include <string>
@@ -25,6 +25,8 @@ enum class worker_exit : std::uint8_t {
   process_died = 1,  ///< its process died mid-gremlin: the oldest unanswered gremlin is blamed
   recycled = 2,      ///< it answered everything it owed and wants a fresh replacement: no blame
   warmup_failed = 3, ///< it never became ready (after its retries)
+  protocol_fault = 4,  ///< its process broke the protocol; the gremlin in flight was answered
+                       ///< `error` with the line, the rest goes to a replacement: no blame
 };
 
 /// The exit reason a worker quits with.

@@ -19,8 +19,8 @@
 #include "caf/send.hpp"
 #include "caf/typed_event_based_actor.hpp"
 #include "messages/type_ids.hpp"
-#include "runtime/classify.hpp"
-#include "runtime/process.hpp"
+#include "runtime/rules/time_limits.hpp"
+#include "runtime/process/runner.hpp"
 
 namespace gremlins {
 
@@ -31,14 +31,6 @@ progress_listener::behavior_type progress_forwarder(progress_listener::pointer,
   return {
     [cb](progress_atom, const progress& p, const worker_result& r) { cb(p, r); },
   };
-}
-
-// Long enough for every gremlin to hit its own time limit one after the other; only a
-// wedged actor system could reach it.
-std::chrono::milliseconds run_bound(const std::vector<gremlin>& gs, const pool_config& cfg) {
-  double ms = 600000;
-  for (const auto& g : gs) ms += g.timeout_ms + cfg.kill_grace_ms + 1000;
-  return std::chrono::milliseconds(static_cast<long>(ms));
 }
 
 }  // namespace
@@ -70,11 +62,10 @@ worker_result gremlin_runtime::run_baseline() {
   }
   auto worker = spawn_cold_worker(*sys_, runner_, cmd_, cfg_, 0);
   gremlin none;
-  // No time limit of its own unless the user fixed one: a slow suite is not a failure.
-  none.timeout_ms = cfg_.adaptive_timeout ? 3600 * 1000 : static_cast<std::int64_t>(cfg_.timeout_s * 1000);
+  none.timeout_ms = baseline_limit_ms(cfg_);
   worker_result out;
   caf::scoped_actor self{*sys_};
-  self->request(worker, std::chrono::milliseconds(none.timeout_ms + 60000), run_atom::value, none)
+  self->request(worker, baseline_bound(cfg_), run_atom::value, none)
     .receive([&](worker_result& r) { out = std::move(r); },
              [&](caf::error& err) {
                out.verdict = status::error;
@@ -116,9 +107,7 @@ pool_stats gremlin_runtime::run_phase(std::vector<gremlin> gs, bool warm, const 
   caf::scoped_actor self{*sys_};
   bool go = true;
   if (warm && cfg_.warmup) {
-    auto limit = std::chrono::milliseconds(
-      static_cast<long>(cfg_.warmup_timeout_s * 1000 * (cfg_.warmup_retries + 1)) + 30000);
-    self->request(sched, limit, warmup_atom::value)
+    self->request(sched, warmup_bound(cfg_, layer::facade), warmup_atom::value)
       .receive([&](pool_stats& s) { stats = std::move(s); },
                [&](caf::error& err) { stats.warmup_error = "warm-up: " + caf::to_string(err); });
     go = stats.warmup_completed > 0;

@@ -15,7 +15,7 @@
 #include "messages/progress.hpp"
 #include "messages/scheduler_actor.hpp"
 #include "messages/worker_result.hpp"
-#include "runtime/run_report.hpp"
+#include "runtime/formats/run_report.hpp"
 
 namespace caf {
 class actor_system;

@@ -18,7 +18,7 @@
 #include "caf/send.hpp"
 #include "caf/typed_event_based_actor.hpp"
 #include "messages/type_ids.hpp"
-#include "runtime/result_table.hpp"
+#include "runtime/rules/result_table.hpp"
 
 using namespace gremlins;
 using namespace std::chrono_literals;

@@ -3,7 +3,8 @@
 
 #include <csignal>
 
-#include "runtime/classify.hpp"
+#include "runtime/rules/classify.hpp"
+#include "runtime/rules/time_limits.hpp"
 
 using namespace gremlins;
 

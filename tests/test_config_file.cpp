@@ -2,7 +2,7 @@
 // every key type, and every way a file is refused (with file:line, the key and the reason).
 #include <catch2/catch.hpp>
 
-#include "runtime/config_file.hpp"
+#include "cli/config_file.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;

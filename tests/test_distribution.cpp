@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/distribution.hpp"
+#include "runtime/rules/distribution.hpp"
 
 using namespace gremlins;
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "runtime/manifest.hpp"
+#include "runtime/formats/manifest.hpp"
 
 using namespace gremlins;
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/process.hpp"
+#include "runtime/process/runner.hpp"
 
 using namespace gremlins;
 using namespace std::chrono_literals;

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runtime/protocol.hpp"
+#include "runtime/formats/worker_protocol.hpp"
 
 using namespace gremlins;
 namespace proto = gremlins::protocol;

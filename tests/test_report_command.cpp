@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/report_command.hpp"
-#include "runtime/report_json.hpp"
+#include "runtime/formats/results_json.hpp"
 #include "tests/test_report_fixture.hpp"
 // The test binary links the library only, not the CLI's objects (see test_report_progress.cpp,
 // which compiles cli/progress_line.cpp).

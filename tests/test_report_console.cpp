@@ -1,7 +1,7 @@
 // The console report: counts, score and its definition, rate, and the gremlins worth a look.
 #include <catch2/catch.hpp>
 
-#include "runtime/report_console.hpp"
+#include "runtime/formats/console_report.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;

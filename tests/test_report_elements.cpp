@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
-#include "runtime/report_elements.hpp"
-#include "runtime/report_html.hpp"
+#include "runtime/formats/elements_report.hpp"
+#include "runtime/formats/html_report.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;

@@ -8,7 +8,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "runtime/run_report.hpp"
+#include "runtime/formats/run_report.hpp"
 
 namespace gremlins::testing {
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <sys/wait.h>
 
-#include "runtime/report_html.hpp"
+#include "runtime/formats/html_report.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/report_json.hpp"
+#include "runtime/formats/results_json.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;

@@ -1,4 +1,4 @@
-#include "runtime/report_console.hpp"
+#include "runtime/formats/console_report.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>

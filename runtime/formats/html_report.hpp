@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "runtime/run_report.hpp"
+#include "runtime/formats/run_report.hpp"
 
 namespace gremlins {
 

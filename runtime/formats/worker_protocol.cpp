@@ -1,4 +1,4 @@
-#include "runtime/protocol.hpp"
+#include "runtime/formats/worker_protocol.hpp"
 
 #include <nlohmann/json.hpp>
 

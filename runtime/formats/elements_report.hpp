@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/run_report.hpp"
+#include "runtime/formats/run_report.hpp"
 
 namespace gremlins {
 

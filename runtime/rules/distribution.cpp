@@ -1,4 +1,4 @@
-#include "runtime/distribution.hpp"
+#include "runtime/rules/distribution.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "runtime/classify.hpp"
+#include "runtime/rules/classify.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -59,12 +59,6 @@ worker_result classify_cold(const std::string& gremlin_id, const process_exit& e
     if (gremlin_id.empty()) r.error_output = e.output;  // a failed baseline shows its output
   }
   return r;
-}
-
-double time_limit_ms(const gremlin& g, const pool_config& cfg, double baseline_ms, bool cold) {
-  if (!cfg.adaptive_timeout) return cfg.timeout_s * 1000.0;
-  double covering = cold ? baseline_ms + g.tests_ms : g.tests_ms > 0 ? g.tests_ms : baseline_ms;
-  return std::max(cfg.timeout_floor_ms, cfg.timeout_factor * covering + cfg.timeout_constant_ms);
 }
 
 }  // namespace gremlins

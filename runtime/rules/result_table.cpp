@@ -1,4 +1,4 @@
-#include "runtime/result_table.hpp"
+#include "runtime/rules/result_table.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "runtime/manifest.hpp"
+#include "runtime/formats/manifest.hpp"
 
 #include <fstream>
 #include <set>

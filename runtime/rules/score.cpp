@@ -1,4 +1,4 @@
-#include "runtime/run_report.hpp"
+#include "runtime/rules/score.hpp"
 
 namespace gremlins {
 

@@ -1,4 +1,4 @@
-#include "runtime/config_file.hpp"
+#include "cli/config_file.hpp"
 
 #include <algorithm>
 #include <filesystem>

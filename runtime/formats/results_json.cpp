@@ -1,11 +1,11 @@
-#include "runtime/report_json.hpp"
+#include "runtime/formats/results_json.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <limits>
-#include <unistd.h>
+
+#include "runtime/formats/atomic_file.hpp"
 
 namespace gremlins {
 
@@ -79,29 +79,6 @@ json to_results_json(const run_report& report) {
           {"interrupted", report.interrupted}, {"summary", summary_json(report)},
           {"pool", pool_json(report.pool)}, {"tests", tests},
           {"results", results}};
-}
-
-void write_file_atomically(const std::string& path, const std::string& text, const char* what) {
-  namespace fs = std::filesystem;
-  // Same folder as the target, so the rename stays on one file system and is atomic.
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw std::runtime_error(std::string("cannot write ") + what + " '" + path + "'");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error(std::string("cannot write ") + what + " '" + path + "': " +
-                             ec.message());
-  }
 }
 
 void write_results_json(const run_report& report, const std::string& path) {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include "runtime/run_report.hpp"
+#include "runtime/formats/run_report.hpp"
 
 namespace gremlins {
 

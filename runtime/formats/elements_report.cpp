@@ -1,4 +1,4 @@
-#include "runtime/report_elements.hpp"
+#include "runtime/formats/elements_report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,8 @@
 #include <fstream>
 #include <set>
 
-#include "runtime/report_json.hpp"
+#include "runtime/formats/atomic_file.hpp"
+#include "runtime/formats/results_json.hpp"
 
 #ifndef GREMLINS_VERSION
 #define GREMLINS_VERSION "0.0.0"

@@ -1,7 +1,8 @@
 #pragma once
 // All child-process handling of the runtime sits behind this interface (like ninja's
-// subprocess.h). The implementation, runtime/process.cpp, is the only file that includes
-// Boost.Process; it runs every fork, pipe read and reap on one I/O thread of its own, so
+// subprocess.h). The implementation (runner.cpp, launch.cpp, fork_server.cpp, fd.cpp in this
+// folder) is the only code that includes Boost.Process or calls fork, exec or kill; it runs
+// every fork, pipe read and reap on one I/O thread of its own, so
 // no CAF scheduler thread ever blocks on a process. Events reach their owner through the
 // callbacks, which run on that I/O thread and must not block (actors pass an anon_send).
 

@@ -1,4 +1,4 @@
-#include "runtime/report_html.hpp"
+#include "runtime/formats/html_report.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,8 +6,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "runtime/report_elements.hpp"
-#include "runtime/report_json.hpp"
+#include "runtime/formats/elements_report.hpp"
+#include "runtime/formats/atomic_file.hpp"
+#include "runtime/formats/results_json.hpp"
 
 namespace gremlins {
 

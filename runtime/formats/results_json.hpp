@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/run_report.hpp"
+#include "runtime/formats/run_report.hpp"
 
 namespace gremlins {
 
@@ -26,10 +26,6 @@ nlohmann::json to_results_json(const run_report& report);
 /// Writes `to_results_json(report)` to `path` through a temporary file and a rename, so a reader
 /// never sees half a file. Throws std::runtime_error naming the path when it cannot.
 void write_results_json(const run_report& report, const std::string& path);
-
-/// Writes `text` to `path` through a temporary file in the same folder and a rename; `what`
-/// names the file in the error ("results file"). Throws std::runtime_error when it cannot.
-void write_file_atomically(const std::string& path, const std::string& text, const char* what);
 
 /// Reads a file written by `write_results_json`. Throws results_file_error naming the file and
 /// the field for anything else (missing file, bad JSON, wrong schema, wrong type).

@@ -1,10 +1,9 @@
 #pragma once
-// Turns how a test process ended into a verdict (SPEC §4 "Classification of a cold run"),
-// and computes a gremlin's time limit.
+// Turns how a test process ended into a verdict (docs/protocol.md, "The cold executor").
+// Pure: no CAF, no I/O.
 
 #include <string>
 
-#include "messages/gremlin.hpp"
 #include "messages/pool_config.hpp"
 #include "messages/process_events.hpp"
 #include "messages/worker_result.hpp"
@@ -25,11 +24,5 @@ std::string first_failed_test(const std::string& output);
 
 /// The signal's name, e.g. "SIGSEGV".
 std::string signal_name(int sig);
-
-/// A gremlin's time limit in ms: the fixed timeout, or
-/// max(floor, factor x covering time + constant). For a warm run the covering time is the
-/// gremlin's tests_ms when known, else `baseline_ms` (the baseline run's wall time); a cold
-/// run also pays a fresh process, so its covering time is baseline_ms + tests_ms.
-double time_limit_ms(const gremlin& g, const pool_config& cfg, double baseline_ms, bool cold = false);
 
 }  // namespace gremlins
