@@ -6,7 +6,7 @@
 // by cfg.max_restarts.
 //
 // Work reaches workers in one of two ways: `pull` (idle workers take the next unit from a
-// shared queue) or a static assignment by the seed's strategies (each slot owns a bucket).
+// shared queue) or a static assignment by pytest-gremlins' strategies (each slot owns a bucket).
 // A unit is one gremlin, or a batch of batch_size gremlins whose requests are all sent at once.
 
 #include "actors/batch_scheduler.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The batch scheduler actor (the seed's BatchExecutor + the pool's supervision).
+// The batch scheduler actor (pytest-gremlins' BatchExecutor + the pool's supervision).
 
 #include <cstdint>
 #include <functional>

@@ -1,5 +1,5 @@
 #pragma once
-// The result aggregator actor (the seed's ResultAggregator).
+// The result aggregator actor (pytest-gremlins' ResultAggregator).
 
 #include <cstdint>
 

@@ -1,6 +1,6 @@
 #pragma once
-// The warm worker actor (the seed's PersistentWorkerPool slot): one long-lived process that
-// speaks PROTOCOL.md, started once, warmed up, and reused for many gremlins.
+// The warm worker actor (pytest-gremlins' PersistentWorkerPool slot): one long-lived process that
+// speaks the worker protocol (docs/protocol.md), started once, warmed up, and reused for many gremlins.
 
 #include <cstdint>
 #include <memory>

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The seed's "Example Timings" table, measured, with a synthetic workload: start-up cost S
+# pytest-gremlins' "Example Timings" table, measured, with a synthetic workload: start-up cost S
 # (an interpreter, imports, collection) and test cost T per gremlin, N gremlins.
 #   sequential       cold command `sleep S+T` per gremlin, 1 worker
 #   parallel         the same, W workers
 #   batch            warm worker (bench/programs/noop_worker S T): S at start-up and again on
-#                    every recycling (--max-reuse B, the seed's "one subprocess per batch"),
+#                    every recycling (--max-reuse B, pytest-gremlins' "one subprocess per batch"),
 #                    T per gremlin; --batch --batch-size B; 1 worker
 #   parallel+batch   the same, W workers
 #   warm             warm worker, no recycling, W workers (what this runtime does by default)
-# Model (the seed's): sequential = N(S+T); parallel = that / W; batch = N/B x S + N x T;
+# Model (pytest-gremlins'): sequential = N(S+T); parallel = that / W; batch = N/B x S + N x T;
 # parallel+batch = that / W; warm = S + N x T / W.
 # "run s" is the gremlin phase (results.json summary.wall_ms); "cmd s" the whole command
 # (also its baseline run, for the cold modes). Speed-up is the first mode's run s (sequential

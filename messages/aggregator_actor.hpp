@@ -1,5 +1,5 @@
 #pragma once
-// The interface of the result aggregator (the seed's ResultAggregator) and of its subscribers.
+// The interface of the result aggregator (pytest-gremlins' ResultAggregator) and of its subscribers.
 
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// One gremlin: a mutation behind a runtime switch, as the manifest describes it (SPEC §3).
+// One gremlin: a mutation behind a runtime switch, as the manifest describes it (docs/results-json.md, "The manifest").
 
 #include <cstdint>
 #include <string>

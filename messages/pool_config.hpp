@@ -1,5 +1,5 @@
 #pragma once
-// How the pool runs (the seed's PoolConfig) and what it runs (the test command).
+// How the pool runs (pytest-gremlins' PoolConfig) and what it runs (the test command).
 
 #include <cstdint>
 #include <optional>
@@ -27,13 +27,13 @@ std::optional<start_method> parse_start_method(const std::string& s);
 std::optional<executor_kind> parse_executor(const std::string& s);
 std::optional<distribution> parse_distribution(const std::string& s);
 
-/// The start method `auto` resolves to on this platform (the seed's get_optimal_start_method).
+/// The start method `auto` resolves to on this platform (pytest-gremlins' get_optimal_start_method).
 start_method get_optimal_start_method();
 
 /// Default worker count: the number of CPUs (at least 1).
 std::uint32_t default_max_workers();
 
-/// The seed's PoolConfig plus the supervision limits of this runtime.
+/// pytest-gremlins' PoolConfig plus the supervision limits of this runtime.
 struct pool_config {
   std::uint32_t max_workers = default_max_workers();
   double timeout_s = 30;          ///< fixed time limit per gremlin, when not adaptive
@@ -70,7 +70,7 @@ std::optional<std::string> validate(const pool_config& cfg);
 /// What to run for each gremlin and where.
 struct command_spec {
   std::vector<std::string> argv;         ///< the test command (cold executor, baseline)
-  std::vector<std::string> worker_argv;  ///< a warm worker speaking PROTOCOL.md (empty: none)
+  std::vector<std::string> worker_argv;  ///< a warm worker speaking the worker protocol (docs/protocol.md) (empty: none)
   std::string rootdir;
   std::string instrumented_dir;          ///< exported as GREMLIN_INSTRUMENTED_DIR when set
   std::vector<std::pair<std::string, std::string>> env;  ///< --env K=V

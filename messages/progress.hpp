@@ -11,7 +11,7 @@
 
 namespace gremlins {
 
-/// A snapshot of the aggregator (the seed's get_progress, progress_percentage, *_count).
+/// A snapshot of the aggregator (pytest-gremlins' get_progress, progress_percentage, *_count).
 struct progress {
   std::uint32_t completed = 0;
   std::uint32_t total = 0;
@@ -28,7 +28,7 @@ typename Inspector::result_type inspect(Inspector& f, progress& x) {
   return f(caf::meta::type_name("progress"), x.completed, x.total, x.counts, x.elapsed_ms);
 }
 
-/// How the work ran: the results JSON "pool" object (SPEC §5).
+/// How the work ran: the results JSON "pool" object (docs/results-json.md).
 struct pool_stats {
   std::string executor;          ///< the executor actually used
   std::uint32_t workers = 0;

@@ -1,5 +1,5 @@
 #pragma once
-// The interface of the batch scheduler (the seed's BatchExecutor): it owns the queue, spawns
+// The interface of the batch scheduler (pytest-gremlins' BatchExecutor): it owns the queue, spawns
 // and supervises the worker actors, and records every result with the aggregator.
 
 #include <vector>

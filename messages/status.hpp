@@ -1,5 +1,5 @@
 #pragma once
-// The verdict of testing one gremlin (the seed's GremlinResultStatus).
+// The verdict of testing one gremlin (pytest-gremlins' GremlinResultStatus).
 
 #include <cstdint>
 #include <optional>
@@ -8,7 +8,7 @@
 
 namespace gremlins {
 
-/// Outcome of one gremlin: SPEC §1.
+/// Outcome of one gremlin (docs/results-json.md, "Statuses").
 enum class status : std::uint8_t { zapped, survived, timeout, error, no_coverage };
 
 /// Number of values of `status`, for arrays of counts.

@@ -1,5 +1,5 @@
 #pragma once
-// The result of testing one gremlin (the seed's WorkerResult).
+// The result of testing one gremlin (pytest-gremlins' WorkerResult).
 
 #include <string>
 

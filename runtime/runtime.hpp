@@ -38,7 +38,7 @@ public:
   gremlin_runtime(const gremlin_runtime&) = delete;
   gremlin_runtime& operator=(const gremlin_runtime&) = delete;
 
-  /// Runs the tests once with no gremlin active (SPEC §4 step 1): survived means it passed.
+  /// Runs the tests once with no gremlin active: survived means it passed.
   /// Its wall time is the base of adaptive time limits.
   worker_result run_baseline();
 

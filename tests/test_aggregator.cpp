@@ -1,4 +1,4 @@
-// The result aggregator (the seed's ResultAggregator): its table alone, then the actor in a
+// The result aggregator (pytest-gremlins' ResultAggregator): its table alone, then the actor in a
 // real actor system with many threads adding results at once and a subscriber counting events.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// Classification of a cold run (SPEC §4) and the time limit of a gremlin.
+// Classification of a cold run (docs/protocol.md, "The cold executor") and the time limit of a gremlin.
 #include <catch2/catch.hpp>
 
 #include <csignal>

@@ -63,7 +63,7 @@ void check_nothing_left(const std::string& marker) {
 
 }  // namespace
 
-TEST_CASE("cli: each way a test command ends is classified as SPEC 4 says", "[cli]") {
+TEST_CASE("cli: each way a test command ends is classified as docs/protocol.md says", "[cli]") {
   scratch_dir d;
   auto mark = unique_marker("verdicts");
   auto script =
@@ -344,7 +344,7 @@ TEST_CASE("cli: --parallel --workers 2 runs two gremlins at once", "[cli]") {
     CHECK(status_of(rs, "b") == "zapped");
     CHECK(doc["pool"]["workers"] == 2);
   }
-  SECTION("the seed's spellings: --gremlin-parallel --gremlin-workers=2") {
+  SECTION("pytest-gremlins' spellings: --gremlin-parallel --gremlin-workers=2") {
     auto opts = common;
     opts.insert(opts.end(), {"--gremlin-parallel", "--gremlin-workers=2", "--env", "WAIT=200"});
     auto r = run_cli(run_args(opts, mark, script));
@@ -438,7 +438,7 @@ TEST_CASE("cli: SIGINT during the baseline exits 130, runs no gremlin, leaves no
   check_nothing_left("306.5");
 }
 
-TEST_CASE("cli: the test command's environment and folder (SPEC 3)", "[cli]") {
+TEST_CASE("cli: the test command's environment and folder", "[cli]") {
   scratch_dir d;
   scratch_dir root;
   scratch_dir instrumented;

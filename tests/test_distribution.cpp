@@ -1,5 +1,5 @@
-// The seed's distribution strategies and BatchExecutor.partition, as pure functions, on the
-// seed's own examples.
+// pytest-gremlins' distribution strategies and BatchExecutor.partition, as pure functions, on the
+// pytest-gremlins' own examples.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -39,7 +39,7 @@ ids names(const std::vector<std::vector<gremlin>>& bs) {
 
 }  // namespace
 
-TEST_CASE("round-robin: the seed's example, 5 gremlins on 3 workers", "[distribution]") {
+TEST_CASE("round-robin: pytest-gremlins' example, 5 gremlins on 3 workers", "[distribution]") {
   CHECK(round_robin_distribute(5, 3) == buckets{{0, 3}, {1, 4}, {2}});
   CHECK(names(distribute(distribution::round_robin, plain(5), 3)) ==
         ids{{"g0", "g3"}, {"g1", "g4"}, {"g2"}});
@@ -54,8 +54,8 @@ TEST_CASE("round-robin: gremlin N goes to worker N mod W", "[distribution]") {
   CHECK(round_robin_distribute(0, 3) == buckets{{}, {}, {}});
 }
 
-TEST_CASE("weighted: the seed's example follows its stated greedy algorithm", "[distribution]") {
-  // The seed's prose shows buckets [g0, g2, g3] (120) / [g1] (100), but its stated algorithm
+TEST_CASE("weighted: pytest-gremlins' example follows its stated greedy algorithm", "[distribution]") {
+  // pytest-gremlins' docstring shows buckets [g0, g2, g3] (120) / [g1] (100), but its stated algorithm
   // (heaviest first, each onto the least-loaded worker) places g2 on worker 0 (100 vs 100:
   // the lowest index) and then g3 on worker 1 (110 vs 100), which is also better balanced.
   // We implement the algorithm, so this asserts [g0, g2] / [g1, g3] (110 / 110).

@@ -1,4 +1,4 @@
-// Reading gremlins: the manifest (SPEC §3), --gremlins a,b and --gremlin-ids FILE. Every
+// Reading gremlins: the manifest (docs/results-json.md, "The manifest"), --gremlins a,b and --gremlin-ids FILE. Every
 // refusal names the file, the line and the field.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// The worker protocol codec (runtime/protocol.hpp): every message of PROTOCOL.md both ways,
+// The worker protocol codec (runtime/formats/worker_protocol.hpp): every message of docs/protocol.md both ways,
 // and every kind of malformed line a broken worker can send.
 
 #include <catch2/catch.hpp>

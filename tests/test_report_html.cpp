@@ -87,7 +87,7 @@ TEST_CASE("HTML report renders the score and a surviving mutant in headless Chro
   INFO(dom.substr(0, 4000));
   REQUIRE_THAT(dom, Catch::Contains("id=\"gremlin-selftest\" data-done=\"yes\""));
   std::string overview = view_text(dom, "view #overview");
-  CHECK_THAT(overview, Catch::Contains("All files 42.86"));  // the score, as SPEC 5 computes it
+  CHECK_THAT(overview, Catch::Contains("All files 42.86"));  // the score, as docs/results-json.md defines it
   CHECK_THAT(overview, Catch::Contains("calc.py 60.00"));
   std::string calc = view_text(dom, "view #mutant/calc.py");
   CHECK_THAT(calc, Catch::Contains("[mutant calc_g002 comparison Survived]"));

@@ -1,4 +1,4 @@
-// The results JSON (SPEC §5): its fields, a write/read round trip and the refusals of bad files.
+// The results JSON (docs/results-json.md): its fields, a write/read round trip and the refusals of bad files.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -10,7 +10,7 @@ using namespace gremlins;
 using namespace gremlins::testing;
 using nlohmann::json;
 
-TEST_CASE("results JSON carries the SPEC 5 summary, pool and sorted results", "[report][json]") {
+TEST_CASE("results JSON carries the documented summary, pool and sorted results", "[report][json]") {
   run_report r = sample_report("/project");
   std::swap(r.results.front(), r.results.back());  // the writer must sort, not trust the order
   json j = to_results_json(r);

@@ -1,6 +1,6 @@
 // Warm workers and batches through the real CLI (`gremlin-actors run --worker-command ...
-// --json FILE`), with tests/programs/fault_worker injecting each fault of PROTOCOL.md's
-// table, and a foreign Python worker written from PROTOCOL.md alone. Every test checks that
+// --json FILE`), with tests/programs/fault_worker injecting each fault of docs/protocol.md's fault
+// table, and a foreign Python worker written from docs/protocol.md alone. Every test checks that
 // no process carrying its marker outlives the run.
 
 #include <catch2/catch.hpp>
@@ -94,7 +94,7 @@ TEST_CASE("batches of every size: each gremlin answered exactly once", "[warm-cl
   CHECK(leftovers(mark).empty());
 }
 
-TEST_CASE("seed spellings --gremlin-batch and --gremlin-batch-size", "[warm-cli]") {
+TEST_CASE("pytest-gremlins spellings --gremlin-batch and --gremlin-batch-size", "[warm-cli]") {
   scratch_dir dir;
   auto mark = unique_marker();
   auto names = mixed(12);
@@ -273,7 +273,7 @@ TEST_CASE("the executor option (--executor) picks what the worker is asked for",
   CHECK(leftovers(mark).empty());
 }
 
-TEST_CASE("a foreign worker written from PROTOCOL.md gets every gremlin answered", "[warm-cli]") {
+TEST_CASE("a foreign worker written from docs/protocol.md gets every gremlin answered", "[warm-cli]") {
   std::string exec = GENERATE(as<std::string>{}, "auto", "inprocess");
   scratch_dir dir;
   auto mark = unique_marker();

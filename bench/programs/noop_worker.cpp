@@ -1,4 +1,4 @@
-// The cheapest PROTOCOL.md worker there is, for throughput benches: every gremlin survives
+// The cheapest worker-protocol worker there is, for throughput benches: every gremlin survives
 // at once, so a run measures the runtime and the pipe round trip alone.
 //
 //   noop_worker [STARTUP_MS [GREMLIN_MS]]

@@ -1,5 +1,5 @@
 #pragma once
-// Reads the gremlins to test: a manifest (SPEC §3), a comma list, or a file of ids.
+// Reads the gremlins to test: a manifest (docs/results-json.md, "The manifest"), a comma list, or a file of ids.
 // Every refusal is an input_error whose message names the file, line and field.
 
 #include <map>

@@ -1,5 +1,5 @@
 #pragma once
-// The results JSON file (SPEC §5): written after a run, read back by `gremlin-actors report`.
+// The results JSON file (docs/results-json.md): written after a run, read back by `gremlin-actors report`.
 
 #include <stdexcept>
 #include <string>

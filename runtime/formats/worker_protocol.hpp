@@ -1,5 +1,5 @@
 #pragma once
-// The runtime's side of the worker protocol (PROTOCOL.md, version 1): one JSON object a line.
+// The runtime's side of the worker protocol (docs/protocol.md, version 1): one JSON object a line.
 // Decoding is strict: anything that is not exactly a known event with the right fields is a
 // protocol error, and the worker that sent it is treated as broken.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The seed's distribution strategies and BatchExecutor.partition, as pure functions.
+// pytest-gremlins' distribution strategies and BatchExecutor.partition, as pure functions.
 
 #include <cstddef>
 #include <string>

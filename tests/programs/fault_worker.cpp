@@ -1,4 +1,4 @@
-// A PROTOCOL.md worker for the runtime's tests, with faults switched on by argv flags.
+// A worker-protocol worker (docs/protocol.md) for the runtime's tests, with faults switched on by argv flags.
 //
 // Verdicts: an id starting with 'z' is zapped (killing test tests/test_fake.py::test_<id>),
 // 'e' is an error, anything else survives. Every result's output names the worker's pid

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A warm worker written from PROTOCOL.md alone, as a stranger to the project would.
+"""A warm worker written from docs/protocol.md alone, as a stranger to the project would.
 
 It checks what the runtime promises at start (GREMLIN_PROTOCOL=1, the two descriptors, the
 worker index), offers the fork and inprocess executors, and prints freely on stdout and
