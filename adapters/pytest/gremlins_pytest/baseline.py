@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from . import runner
+from .pytest_support import import_switch
 
 
 class Recorder:
@@ -72,7 +72,7 @@ def main(argv=None):
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
     os.environ.pop("ACTIVE_GREMLIN", None)
-    switch = runner.import_switch(os.path.abspath(args.instrumented_dir))
+    switch = import_switch(os.path.abspath(args.instrumented_dir))
     recorder = Recorder()
     switch.active = recorder
     coverage = Coverage(recorder)

@@ -21,14 +21,17 @@ import os
 import sys
 import time
 
-from . import runner
+from .errors import UsageError
+from .protocol import OUTPUT_LIMIT
+from .pytest_support import Outcomes, SelectTests, import_switch, parse_with_extra
+from .run_json import read_json, read_run
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m gremlins_pytest.cold")
     parser.add_argument("--gremlins-dir", required=True, help="the folder holding run.json")
     parser.add_argument("--report", help="write the outcome as JSON to this file")
-    return runner.parse_with_extra(parser, argv)
+    return parse_with_extra(parser, argv)
 
 
 def covering_tests(manifest, gremlin):
@@ -43,19 +46,20 @@ def covering_tests(manifest, gremlin):
 
 
 def run(args):
-    run_info = runner.load_run(os.path.abspath(args.gremlins_dir))
-    manifest = runner.read_json(run_info["manifest"], "manifest")
+    run_info = read_run(os.path.abspath(args.gremlins_dir),
+                        required=("project", "instrumented_dir", "manifest"))
+    manifest = read_json(run_info["manifest"], "manifest")
     gremlin = os.environ.get("ACTIVE_GREMLIN") or None
     tests = covering_tests(manifest, gremlin)
     if tests == []:
         sys.stderr.write("gremlins_pytest.cold: no test covers %s\n" % gremlin)
         return 5, None, 0.0, ""
     os.chdir(run_info["project"])
-    runner.import_switch(run_info["instrumented_dir"])
+    import_switch(run_info["instrumented_dir"])
     import pytest
 
-    outcomes = runner.Outcomes()
-    plugins = [outcomes] + ([runner.SelectTests(tests)] if tests is not None else [])
+    outcomes = Outcomes()
+    plugins = [outcomes] + ([SelectTests(tests)] if tests is not None else [])
     pytest_args = list(run_info.get("pytest_args") or []) + ["-x", "-q", "--tb=short"]
     start = time.perf_counter()
     code = int(pytest.main(pytest_args + args.pytest_args, plugins=plugins))
@@ -71,14 +75,14 @@ def main(argv=None):
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         code, killing_test, ms, output = run(args)
-    except runner.UsageError as exc:
+    except UsageError as exc:
         sys.stderr.write("gremlins_pytest.cold: error: %s\n" % exc)
         return 2
     if args.report:
         with open(args.report, "w", encoding="utf-8") as handle:
             json.dump({"gremlin": os.environ.get("ACTIVE_GREMLIN") or None, "exit_code": code,
                        "killing_test": killing_test, "ms": round(ms, 3),
-                       "output": output[-2000:]}, handle)
+                       "output": output[-OUTPUT_LIMIT:]}, handle)
     return code
 
 

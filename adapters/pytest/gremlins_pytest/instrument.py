@@ -27,8 +27,7 @@ import re
 import tokenize
 
 from . import operators as ops
-
-SWITCH = "_gremlins_switch"
+from .switch import MODULE_NAME as SWITCH
 
 
 class Site:
@@ -54,7 +53,7 @@ class Site:
                 ops.OPERATORS.index(self.operator), self.order)
 
     def as_manifest(self, relpath):
-        """The SPEC §3 fields of this gremlin, without ``tests``."""
+        """This gremlin's entry of manifest.json's ``gremlins`` list, without ``tests``."""
         return {"id": self.id, "file": relpath, "line": self.line, "column": self.column,
                 "end_line": self.end_line, "end_column": self.end_column,
                 "operator": self.operator, "description": self.description,

@@ -1,4 +1,4 @@
-"""pytest plugin: the seed's command line, run through gremlin-actors.
+"""pytest plugin: ``pytest --gremlins``, run through gremlin-actors.
 
     pytest --gremlins [--gremlin-parallel] [--gremlin-workers=N] [--gremlin-batch]
            [--gremlin-batch-size=N] [--gremlin-operators=a,b] [--gremlin-targets=p,q]

@@ -1,9 +1,9 @@
 """``python -m gremlins_pytest prepare``: instrument a project and run its baseline.
 
 Writes OUT/instrumented/ (the instrumented tree and its ``_gremlins_switch.py``),
-OUT/manifest.json (SPEC §3) and OUT/run.json (how to run the workers and cold runs), and prints
-the path of run.json on stdout.  Progress goes to stderr.  Exit codes: 0 done, 2 bad usage,
-4 the baseline tests failed (their output is shown).
+OUT/manifest.json (the gremlins, each with its covering tests) and OUT/run.json (how to run
+the workers and cold runs), and prints the path of run.json on stdout.  Progress goes to
+stderr.  Exit codes: 0 done, 2 bad usage, 4 the baseline tests failed (their output is shown).
 """
 
 import argparse
@@ -15,7 +15,8 @@ import time
 
 from . import operators as ops
 from . import project as proj
-from . import runner
+from .errors import UsageError
+from .pytest_support import parse_with_extra
 
 
 def log(message):
@@ -36,7 +37,7 @@ def parse_args(argv):
                              "auto-detect the src/ or flat layout)")
     parser.add_argument("--python-paths", nargs="+", default=[],
                         help="extra folders for PYTHONPATH, relative to the project")
-    return runner.parse_with_extra(parser, argv)
+    return parse_with_extra(parser, argv)
 
 
 def atomic_write_json(path, data):
@@ -106,18 +107,18 @@ def select_files(args, project):
     else:
         files = proj.discover(project)
     if not files:
-        raise proj.UsageError("no Python sources found in %s (use --targets)" % project)
+        raise UsageError("no Python sources found in %s (use --targets)" % project)
     return files
 
 
 def prepare(args):
     project = os.path.abspath(args.project)
     if not os.path.isdir(project):
-        raise proj.UsageError("--project: %s is not a folder" % args.project)
+        raise UsageError("--project: %s is not a folder" % args.project)
     try:
         operators = ops.parse_operators(args.operators)
     except ValueError as exc:
-        raise proj.UsageError("--operators: %s" % exc) from None
+        raise UsageError("--operators: %s" % exc) from None
     out = os.path.abspath(args.out or os.path.join(project, ".gremlins"))
     files = select_files(args, project)
     os.makedirs(out, exist_ok=True)
@@ -163,6 +164,6 @@ def prepare(args):
 def main(argv):
     try:
         return prepare(parse_args(argv))
-    except proj.UsageError as exc:
+    except UsageError as exc:
         log("error: %s" % exc)
         return 2

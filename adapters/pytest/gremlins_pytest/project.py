@@ -8,6 +8,7 @@ import sys
 import tokenize
 
 from . import instrument, switch
+from .errors import UsageError
 
 #: Folder names never searched for targets.
 EXCLUDED_DIRS = {
@@ -15,11 +16,7 @@ EXCLUDED_DIRS = {
     "venv", "env", "docs", "examples",
 }
 #: File names never instrumented.
-EXCLUDED_FILES = {"conftest.py", "setup.py", "noxfile.py", "_gremlins_switch.py"}
-
-
-class UsageError(Exception):
-    """Bad input: the message says what and where; the command exits with code 2."""
+EXCLUDED_FILES = {"conftest.py", "setup.py", "noxfile.py", switch.FILE_NAME}
 
 
 def is_test_file(name):
@@ -127,7 +124,7 @@ def _prepare_folder(inst):
     """An empty instrumented folder; refuses to delete a folder it did not make."""
     if os.path.isdir(inst):
         entries = os.listdir(inst)
-        if entries and "_gremlins_switch.py" not in entries:
+        if entries and switch.FILE_NAME not in entries:
             raise UsageError("%s exists and was not made by gremlins_pytest; not replacing it"
                              % inst)
         shutil.rmtree(inst)
@@ -181,7 +178,7 @@ def build(project, relpaths, inst, operators, log=lambda message: None):
         modules[name] = [inner.replace(os.sep, "/"), is_package, original_dir]
         gremlins.extend(site.as_manifest(relpath.replace(os.sep, "/")) for site in result.sites)
     _copy_data_files(project, list(owners.values()), inst)
-    with open(os.path.join(inst, "_gremlins_switch.py"), "w", encoding="utf-8") as handle:
+    with open(os.path.join(inst, switch.FILE_NAME), "w", encoding="utf-8") as handle:
         handle.write(switch.render(modules))
     gremlins.sort(key=lambda g: g["id"])
     return gremlins, modules

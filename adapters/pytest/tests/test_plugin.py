@@ -55,7 +55,7 @@ def fake_cli(tmp_path):
     return script, log
 
 
-def test_gremlins_option_runs_gremlin_actors_with_the_seed_flags(project, fake_cli):
+def test_gremlins_option_runs_gremlin_actors_with_the_plugin_flags(project, fake_cli):
     script, log = fake_cli
     proc = run_pytest(project, ["--gremlins", "--gremlin-parallel", "--gremlin-workers=2",
                                 "--gremlin-batch", "--gremlin-batch-size=5",

@@ -1,4 +1,4 @@
-"""The pytest warm worker driven as a real process through real pipes (PROTOCOL.md).
+"""The pytest warm worker driven as a real process through real pipes (docs/protocol.md).
 
 Each test starts `python -m gremlins_pytest.worker` in a project, talks to it through the two
 descriptors named by GREMLIN_REQUEST_FD / GREMLIN_REPLY_FD, and reads its events with a timed

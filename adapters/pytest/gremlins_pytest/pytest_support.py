@@ -1,16 +1,12 @@
-"""What the baseline and the cold runner share: reading run.json and the manifest, importing
-the switch from the instrumented tree, and pytest plugins that select tests and watch results."""
+"""What the baseline, the cold runner and ``prepare`` share on the pytest side: the ``--``
+split of the command line, importing the switch from the instrumented tree, and pytest plugins
+that select tests and watch results."""
 
 import importlib
-import json
-import os
 import sys
 
-SWITCH_MODULE = "_gremlins_switch"
-
-
-class UsageError(Exception):
-    """Bad input: exit code 2 with this message."""
+from .protocol import OUTPUT_LIMIT
+from .switch import MODULE_NAME as SWITCH_MODULE
 
 
 def parse_with_extra(parser, argv):
@@ -23,26 +19,6 @@ def parse_with_extra(parser, argv):
     args = parser.parse_args(argv)
     args.pytest_args = extra
     return args
-
-
-def read_json(path, what):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except OSError as exc:
-        raise UsageError("cannot read %s %s: %s" % (what, path, exc.strerror)) from None
-    except ValueError as exc:
-        raise UsageError("%s %s is not valid JSON: %s" % (what, path, exc)) from None
-
-
-def load_run(gremlins_dir):
-    """OUT/run.json as written by ``prepare``."""
-    run = read_json(os.path.join(gremlins_dir, "run.json"), "run file")
-    for field in ("project", "instrumented_dir", "manifest"):
-        if not isinstance(run.get(field), str):
-            raise UsageError("%s: field %r is missing" % (os.path.join(gremlins_dir, "run.json"),
-                                                         field))
-    return run
 
 
 def import_switch(instrumented_dir):
@@ -82,9 +58,9 @@ class Outcomes:
         if report.failed:
             self.collection_errors += 1
             if not self.output:
-                self.output = str(report.longrepr)[-2000:]
+                self.output = str(report.longrepr)[-OUTPUT_LIMIT:]
 
     def pytest_runtest_logreport(self, report):
         if report.failed and self.killing_test is None:
             self.killing_test = report.nodeid
-            self.output = str(report.longrepr)[-2000:]
+            self.output = str(report.longrepr)[-OUTPUT_LIMIT:]
