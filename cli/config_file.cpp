@@ -2,50 +2,28 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <sstream>
+#include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include "cli/options.hpp"
 
 namespace gremlins {
 
 namespace {
 
-enum class kind { boolean, integer, number, string, strings, string_or_strings, env };
+using cli::option_spec;
+using cli::value_kind;
 
-struct key_spec {
-  const char* name;
-  kind type;
-  double min;  ///< lowest value for integer and number keys
-  double max;
-  bool above_min = false;  ///< min itself is not allowed (a time limit of 0 s)
-};
-
-constexpr double inf = 1e300;
-
-const key_spec specs[] = {
-    {"workers", kind::integer, 1, inf},        {"parallel", kind::boolean, 0, 0},
-    {"batch", kind::boolean, 0, 0},            {"batch_size", kind::integer, 1, inf},
-    {"timeout", kind::number, 0, inf, true},      {"executor", kind::string, 0, 0},
-    {"start_method", kind::string, 0, 0},      {"distribution", kind::string, 0, 0},
-    {"operators", kind::strings, 0, 0},        {"targets", kind::strings, 0, 0},
-    {"fail_under", kind::number, 0, 100},      {"json", kind::string, 0, 0},
-    {"report_elements", kind::string, 0, 0},   {"report_html", kind::string, 0, 0},
-    {"warmup", kind::boolean, 0, 0},           {"max_reuse", kind::integer, 0, inf},
-    {"env", kind::env, 0, 0},                  {"command", kind::strings, 0, 0},
-    {"worker_command", kind::string_or_strings, 0, 0}, {"rootdir", kind::string, 0, 0},
-    {"manifest", kind::string, 0, 0},          {"quiet", kind::boolean, 0, 0},
-    {"no_color", kind::boolean, 0, 0},         {"python", kind::string, 0, 0},
-    {"show_all", kind::boolean, 0, 0},
-};
-
-const char* kind_name(kind k) {
+const char* kind_name(value_kind k) {
   switch (k) {
-    case kind::boolean: return "true or false";
-    case kind::integer: return "an integer";
-    case kind::number: return "a number";
-    case kind::string: return "a string";
-    case kind::strings: return "an array of strings";
-    case kind::string_or_strings: return "a string or an array of strings";
-    case kind::env: return "a table of strings";
+    case value_kind::flag: return "true or false";
+    case value_kind::integer: return "an integer";
+    case value_kind::number: return "a number";
+    case value_kind::string: return "a string";
+    case value_kind::strings: return "an array of strings";
+    case value_kind::joined: return "a string or an array of strings";
+    case value_kind::integers: return "an array of integers";
+    case value_kind::env: return "a table of strings";
   }
   return "?";
 }
@@ -80,9 +58,9 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 std::string suggestion(const std::string& key) {
   std::string best;
   std::size_t best_d = 3;  // more than 2 edits away is no longer a typo
-  for (const auto& s : specs) {
-    std::size_t d = edit_distance(key, s.name);
-    if (d < best_d) best_d = d, best = s.name;
+  for (const auto& s : cli::run_option_table()) {
+    std::size_t d = edit_distance(key, s.key);
+    if (d < best_d) best_d = d, best = s.key;
   }
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
@@ -126,57 +104,74 @@ std::map<std::string, std::string> env_of(const file_context& ctx, const toml::t
   return out;
 }
 
-std::string number_text(double x) {
-  std::ostringstream out;
-  out << x;
-  return out.str();
+std::string number_text(double x) { return fmt::format("{}", x); }
+
+// The option's range check (the same the command line gets), reported at the value's line.
+void check_range(const file_context& ctx, const toml::node& n, const std::string& key,
+                 const option_spec& spec, double x, const std::string& text,
+                 const std::string& item = "") {
+  auto why = cli::range_refusal(spec, x, text);
+  if (!why.empty()) ctx.fail(n.source(), key, item + why);
 }
 
-void check_range(const file_context& ctx, const toml::node& n, const key_spec& spec, double x) {
-  bool low = spec.above_min ? x <= spec.min : x < spec.min;
-  if (!low && x <= spec.max) return;
-  std::string range = spec.max >= inf
-                          ? (spec.above_min ? "more than " : "at least ") + number_text(spec.min)
-                          : "from " + number_text(spec.min) + " to " + number_text(spec.max);
-  ctx.fail(n.source(), spec.name, "must be " + range + ", not " + number_text(x));
+std::vector<std::int64_t> integers_of(const file_context& ctx, const option_spec& spec,
+                                      const toml::array& arr) {
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    const toml::node& item = arr[i];
+    std::string which = "item " + std::to_string(i + 1) + " ";
+    if (!item.is_integer())
+      ctx.fail(item.source(), spec.key, which + "must be an integer, not " + toml_type_name(item));
+    std::int64_t x = item.as_integer()->get();
+    check_range(ctx, item, spec.key, spec, static_cast<double>(x), std::to_string(x), which);
+    out.push_back(x);
+  }
+  return out;
 }
 
-config_value value_of(const file_context& ctx, const key_spec& spec, const toml::node& n) {
+config_value value_of(const file_context& ctx, const option_spec& spec, const toml::node& n) {
+  const std::string& key = spec.key;
   auto wrong = [&] {
-    ctx.fail(n.source(), spec.name,
-             "must be " + std::string(kind_name(spec.type)) + ", not " + toml_type_name(n));
+    ctx.fail(n.source(), key, "must be " + std::string(kind_name(spec.kind)) + ", not " + toml_type_name(n));
   };
-  switch (spec.type) {
-    case kind::boolean:
+  switch (spec.kind) {
+    case value_kind::flag:
       if (!n.is_boolean()) wrong();
       return n.as_boolean()->get();
-    case kind::integer: {
+    case value_kind::integer: {
       if (!n.is_integer()) wrong();
       std::int64_t x = n.as_integer()->get();
-      check_range(ctx, n, spec, static_cast<double>(x));
+      check_range(ctx, n, key, spec, static_cast<double>(x), std::to_string(x));
       return x;
     }
-    case kind::number: {
+    case value_kind::number: {
       if (!n.is_number()) wrong();
       double x = n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get();
-      check_range(ctx, n, spec, x);
+      check_range(ctx, n, key, spec, x, number_text(x));
       return x;
     }
-    case kind::string:
+    case value_kind::string: {
       if (!n.is_string()) wrong();
-      return n.as_string()->get();
-    case kind::strings:
+      std::string s = n.as_string()->get();
+      auto why = cli::allowed_refusal(spec, s);
+      if (!why.empty()) ctx.fail(n.source(), key, why);
+      return s;
+    }
+    case value_kind::strings:
       if (!n.is_array()) wrong();
-      return strings_of(ctx, spec.name, *n.as_array());
-    case kind::string_or_strings:
+      return strings_of(ctx, key, *n.as_array());
+    case value_kind::joined:
       if (n.is_string()) return n.as_string()->get();
       if (!n.is_array()) wrong();
-      return strings_of(ctx, spec.name, *n.as_array());
-    case kind::env:
+      return strings_of(ctx, key, *n.as_array());
+    case value_kind::integers:
+      if (!n.is_array()) wrong();
+      return integers_of(ctx, spec, *n.as_array());
+    case value_kind::env:
       if (!n.is_table()) wrong();
       return env_of(ctx, *n.as_table());
   }
-  ctx.fail(n.source(), spec.name, "has a type this version cannot read");
+  ctx.fail(n.source(), key, "has a type this version cannot read");
 }
 
 std::vector<file_setting> settings_of(const file_context& ctx, const toml::table& table) {
@@ -184,9 +179,8 @@ std::vector<file_setting> settings_of(const file_context& ctx, const toml::table
   for (const auto& [name, node] : table) {
     std::string key(name.str());
     std::replace(key.begin(), key.end(), '-', '_');
-    auto spec = std::find_if(std::begin(specs), std::end(specs),
-                             [&](const key_spec& s) { return key == s.name; });
-    if (spec == std::end(specs))
+    const option_spec* spec = cli::find_option(key);
+    if (spec == nullptr)
       ctx.fail(name.source(), std::string(name.str()), "is unknown" + suggestion(key));
     for (const auto& seen : found)
       if (seen.second.key == key)
@@ -218,7 +212,7 @@ toml::table parse(const std::string& path, const std::string& shown) {
 const std::vector<std::string>& config_file_keys() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> k;
-    for (const auto& s : specs) k.push_back(s.name);
+    for (const auto& s : cli::run_option_table()) k.push_back(s.key);
     return k;
   }();
   return keys;

@@ -1,6 +1,8 @@
 #pragma once
 // The configuration file: [tool.gremlin-actors] in pyproject.toml, or a gremlin-actors.toml
 // whose top level holds the keys. Parsed with toml++; the CLI merges it under its flags.
+// The keys, their types, ranges and allowed values are the option table's (cli/options.hpp);
+// this part reads TOML and names file:line in every refusal (docs/configuration.md).
 
 #include <cstdint>
 #include <map>
@@ -17,18 +19,20 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// A value from the file: bool, integer, number, string, list of strings, or the env table.
+/// A value from the file: bool, integer, number, string, list of strings, the env table, or
+/// a list of integers.
 using config_value = std::variant<bool, std::int64_t, double, std::string,
-                                  std::vector<std::string>, std::map<std::string, std::string>>;
+                                  std::vector<std::string>, std::map<std::string, std::string>,
+                                  std::vector<std::int64_t>>;
 
 /// One key of the file.
 struct file_setting {
   std::string key;     ///< the canonical name, '-' written as '_' ("batch_size")
-  config_value value;  ///< numbers for `timeout`/`fail_under` are always double
+  config_value value;  ///< a number key (`timeout`, `fail_under`...) is always double
   std::string where;   ///< "pyproject.toml:14"
 };
 
-/// The keys the file may hold, canonical names.
+/// The keys the file may hold, canonical names: every key of the option table, in its order.
 const std::vector<std::string>& config_file_keys();
 
 /// Reads project_dir/pyproject.toml when it has a [tool.gremlin-actors] table, else

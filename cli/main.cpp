@@ -1,14 +1,17 @@
 // gremlin-actors: the command line. `run` tests gremlins, `report` re-renders a saved
-// results file, `config` shows the effective configuration. Every refusal exits 2.
+// results file, `config` shows the effective configuration. Every refusal exits 2
+// (exit_bad_input, cli/exit_codes.hpp). `run` and `config` take the same options, declared
+// from the option table (cli/options.hpp).
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
 #include "cli/config_merge.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
-#include "cli/config_file.hpp"
 
 namespace {
 
@@ -20,7 +23,8 @@ void add_report_options(CLI::App& app, report_command_options& r) {
   app.add_option("--report-elements", r.report_elements, "Write a mutation-testing-elements report here");
   app.add_option("--report-html", r.report_html, "Write a self-contained HTML report here");
   app.add_option("--rootdir", r.rootdir, "Where the sources are now (default: as recorded)");
-  app.add_option("--fail-under", r.fail_under, "Exit 3 when the score is below this")->check(CLI::Range(0.0, 100.0));
+  app.add_option("--fail-under", r.fail_under,
+                 "Exit " + std::to_string(exit_below_threshold) + " when the score is below this")->check(CLI::Range(0.0, 100.0));
   app.add_flag("--show-all", r.show_all, "List every survivor");
   app.add_flag("--no-color", r.no_color, "No colours");
   app.add_flag("-q,--quiet", r.quiet, "No console report");
@@ -61,7 +65,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? 0 : exit_bad_input;
+    return code == 0 ? exit_ok : exit_bad_input;  // 0: --help or --version
   }
   if (run->parsed()) return run_command(opts, run);
   if (report->parsed()) return report_command(ropts);

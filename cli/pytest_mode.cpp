@@ -1,6 +1,7 @@
 // The pytest adapter is a Python package (adapters/pytest); this side only finds an
 // interpreter that can import pytest, calls `python -m gremlins_pytest prepare`, and reads the
-// run.json it writes. Exit codes of prepare: 0 ready, 2 bad usage, 4 baseline failed.
+// run.json it writes. The exit codes of prepare are gremlin-actors' own (cli/exit_codes.hpp):
+// 0 ready, 2 bad usage, 4 baseline failed.
 
 #include "cli/pytest_mode.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/exit_codes.hpp"
 #include "runtime/process/runner.hpp"
 
 namespace fs = std::filesystem;
@@ -61,25 +63,25 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
   pytest_prepared out;
   auto fail = [&](int code, const std::string& msg) {
     if (interrupted()) {
-      out.exit_code = 130;
+      out.exit_code = exit_interrupted;
       return out;
     }
-    std::cerr << "gremlin-actors: " << (code == 2 ? "error: " : "") << msg << "\n";
+    std::cerr << "gremlin-actors: " << (code == exit_bad_input ? "error: " : "") << msg << "\n";
     out.exit_code = code;
     return out;
   };
   auto project = o.project.empty() ? o.rootdir : o.project;
   std::error_code ec;
-  if (!fs::is_directory(project, ec)) return fail(2, "--project: " + project + " is not a directory");
+  if (!fs::is_directory(project, ec)) return fail(exit_bad_input, "--project: " + project + " is not a directory");
   project = fs::absolute(project).lexically_normal().string();
   if (!project.empty() && project.back() == '/' && project.size() > 1) project.pop_back();
   auto adapter = find_adapter_dir();
   if (adapter.empty())
-    return fail(2, "the pytest adapter (gremlins_pytest) was not found; set GREMLIN_ADAPTER_DIR");
+    return fail(exit_bad_input, "the pytest adapter (gremlins_pytest) was not found; set GREMLIN_ADAPTER_DIR");
   std::string tried;
   auto python = find_python(runner, o, tried);
   if (python.empty())
-    return fail(2, "no Python that can import pytest (tried " + tried +
+    return fail(exit_bad_input, "no Python that can import pytest (tried " + tried +
                      "); install python3-pytest or pass --python /usr/bin/python3");
   auto out_dir = project + "/.gremlins";
   process_spec spec;
@@ -98,12 +100,12 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
   spec.cwd = project;
   spec.output_tail_bytes = 256 * 1024;
   auto e = runner.run_to_end(spec, std::chrono::minutes(30));
-  if (!e.spawn_error.empty()) return fail(2, "could not run " + python + ": " + e.spawn_error);
-  if (e.exit_code != 0) {
-    if (interrupted()) return fail(130, "");
+  if (!e.spawn_error.empty()) return fail(exit_bad_input, "could not run " + python + ": " + e.spawn_error);
+  if (e.exit_code != exit_ok) {
+    if (interrupted()) return fail(exit_interrupted, "");
     std::cerr << e.output;
-    if (e.exit_code == 2) return fail(2, "the pytest adapter refused the project (see above)");
-    return fail(4, "the baseline (tests with no gremlin active) did not pass; nothing else was run.");
+    if (e.exit_code == exit_bad_input) return fail(exit_bad_input, "the pytest adapter refused the project (see above)");
+    return fail(exit_baseline_failed, "the baseline (tests with no gremlin active) did not pass; nothing else was run.");
   }
   if (!o.quiet) std::cerr << e.output;
   try {
@@ -118,7 +120,7 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
     for (const auto& [k, v] : run.at("env").items()) out.plan.env.emplace_back(k, v.get<std::string>());
     out.plan.baseline_ms = run.value("baseline_ms", 0.0);
   } catch (const std::exception& ex) {
-    return fail(2, out_dir + "/run.json: " + ex.what());
+    return fail(exit_bad_input, out_dir + "/run.json: " + ex.what());
   }
   return out;
 }

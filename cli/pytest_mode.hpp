@@ -34,7 +34,8 @@ struct pytest_prepared {
 };
 
 /// Runs the prepare step for `opts` (project, python, operators, targets) through `runner`;
-/// when `interrupted()` says so at the end, it reports nothing and returns exit code 130.
+/// when `interrupted()` says so at the end, it reports nothing and returns
+/// exit_interrupted (cli/exit_codes.hpp).
 pytest_prepared prepare_pytest(const run_options& opts, process_runner& runner,
                                const std::function<bool()>& interrupted);
 

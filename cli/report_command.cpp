@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include "cli/exit_codes.hpp"
 #include "cli/progress_line.hpp"
 #include "runtime/formats/console_report.hpp"
 #include "runtime/formats/elements_report.hpp"
@@ -15,7 +16,7 @@ namespace {
 
 int fail(std::FILE* err, const std::string& message) {
   std::fprintf(err, "gremlin-actors report: %s\n", message.c_str());
-  return 2;
+  return exit_bad_input;
 }
 
 void write_files(const report_command_options& o, const run_report& report) {
@@ -52,9 +53,9 @@ int report_command(const report_command_options& o, std::FILE* out, std::FILE* e
   if (o.fail_under && s.score < *o.fail_under) {
     std::fprintf(err, "gremlin-actors report: score %.2f%% is below --fail-under %.2f%%\n", s.score,
                  *o.fail_under);
-    return 3;
+    return exit_below_threshold;
   }
-  return 0;
+  return exit_ok;
 }
 
 }  // namespace gremlins::cli

@@ -16,7 +16,7 @@ struct report_command_options {
   std::string report_elements;   ///< write the mutation-testing-elements report here
   std::string report_html;       ///< write the HTML report here
   std::string rootdir;           ///< where the sources are now; default: the file's "rootdir"
-  std::optional<double> fail_under;  ///< exit 3 when the score is below
+  std::optional<double> fail_under;  ///< exit_below_threshold when the score is below
   bool show_all = false;
   bool no_color = false;
   bool quiet = false;            ///< no console report
@@ -24,8 +24,9 @@ struct report_command_options {
 };
 
 /// Renders what `o` asks for; the console report goes to `out`, errors to `err`.
-/// Returns 0, 2 for a bad results file or a report that cannot be written (message names the
-/// file and the field), or 3 when the score is below `fail_under`.
+/// Returns exit_ok, exit_bad_input for a bad results file or a report that cannot be written
+/// (message names the file and the field), or exit_below_threshold when the score is below
+/// `fail_under` (cli/exit_codes.hpp).
 int report_command(const report_command_options& o, std::FILE* out = stdout,
                    std::FILE* err = stderr);
 

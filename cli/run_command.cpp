@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/config_merge.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/pytest_mode.hpp"
 #include "runtime/formats/manifest.hpp"
@@ -146,58 +147,6 @@ std::vector<gremlin> load_gremlins(const run_options& o, run_report& report) {
 }
 
 }  // namespace
-
-void add_run_options(CLI::App& app, run_options& o) {
-  app.add_option("--manifest", o.manifest, "Gremlin manifest (JSON, SPEC §3)");
-  app.add_option("--gremlins", o.gremlins_csv, "Comma-separated gremlin ids");
-  app.add_option("--gremlin-ids", o.gremlin_ids_file, "File with one gremlin id a line");
-  app.add_option("--rootdir", o.rootdir, "Folder the tests run in (default: current)");
-  app.add_option("--instrumented-dir", o.instrumented_dir, "Exported as GREMLIN_INSTRUMENTED_DIR");
-  app.add_option("--env", o.env, "Extra environment KEY=VALUE (repeatable)")->allow_extra_args(false);
-  app.add_flag("--parallel,--gremlin-parallel", o.parallel, "Use several workers (default: CPU count)");
-  app.add_option("--workers,--gremlin-workers", o.workers, "Number of workers (implies --parallel)")
-    ->check(CLI::Range(1, 1024));
-  app.add_flag("--batch,--gremlin-batch", o.batch, "Hand whole batches to workers");
-  app.add_option("--batch-size,--gremlin-batch-size", o.batch_size, "Gremlins per batch (default 10)")
-    ->check(CLI::Range(1, 100000));
-  app.add_option("--timeout", o.timeout, "Fixed time limit per gremlin in seconds (default: adaptive)")
-    ->check(CLI::Range(0.001, 86400.0));
-  app.add_option("--distribution", o.distribution, "pull (default), round-robin or weighted")
-    ->check(CLI::IsMember({"pull", "round-robin", "weighted"}));
-  app.add_option("--executor", o.executor, "auto, subprocess, fork or inprocess")
-    ->check(CLI::IsMember({"auto", "subprocess", "fork", "inprocess"}));
-  app.add_option("--start-method", o.start_method, "auto, spawn, fork or forkserver")
-    ->check(CLI::IsMember({"auto", "spawn", "fork", "forkserver"}));
-  app.add_option("--worker-command", o.worker_command, "Warm worker program (PROTOCOL.md), split into words");
-  app.add_flag("--no-warmup", o.no_warmup, "Start warm workers lazily, on their first gremlin");
-  app.add_option("--max-reuse", o.max_reuse, "Recycle a warm worker after N gremlins (0: never)");
-  app.add_flag("--no-retry", o.no_retry, "A gremlin whose worker dies under it is error at once (default: retried once)");
-  app.add_option("--max-restarts", o.max_restarts, "Replacement workers allowed in a run (default 16)");
-  app.add_option("--warmup-timeout", o.warmup_timeout, "Seconds a warm worker may take to be ready (default 60)")
-    ->check(CLI::Range(0.001, 86400.0));
-  app.add_option("--warmup-retries", o.warmup_retries, "Warm-up attempts after the first (default 2)");
-  app.add_option("--error-exit-codes", o.error_exit_codes, "Exit codes that mean error (default 2 3 4 5)")
-    ->delimiter(',')->allow_extra_args(false);
-  app.add_flag("--signal-is-error", o.signal_is_error, "A test run killed by a signal is an error, not zapped");
-  app.add_option("--json", o.json, "Write the results JSON (SPEC §5) here");
-  app.add_option("--report-elements", o.report_elements, "Write a mutation-testing-elements report here");
-  app.add_option("--report-html", o.report_html, "Write a self-contained HTML report here");
-  app.add_option("--fail-under", o.fail_under, "Exit 3 when the score is below this")
-    ->check(CLI::Range(0.0, 100.0));
-  app.add_flag("-q,--quiet", o.quiet, "No progress, one summary line");
-  app.add_flag("--no-color", o.no_color, "No colours");
-  app.add_flag("--show-all", o.show_all, "List every survivor, not the first 20");
-  app.add_flag("--pytest", o.pytest, "Python project: instrument, baseline with coverage, run warm (adapters/pytest)");
-  app.add_option("--project", o.project, "With --pytest: the project folder (default: --rootdir)");
-  app.add_option("--python", o.python, "With --pytest: the interpreter (default: the first with pytest)");
-  app.add_option("--operators", o.operators, "With --pytest: mutation operators (comma list)")
-    ->delimiter(',')
-    ->allow_extra_args(false);
-  app.add_option("--targets", o.targets, "With --pytest: source files or folders to mutate (comma list)")
-    ->delimiter(',')
-    ->allow_extra_args(false);
-  app.add_option("command", o.command, "The test command, after --");
-}
 
 // --pytest: the adapter's prepare step replaces the manifest, the commands and the baseline.
 int apply_pytest_plan(run_options& o, command_spec& cmd, double& baseline_ms) {

@@ -1,6 +1,9 @@
 #pragma once
-// `gremlin-actors run`: options, checks, baseline, run, reports, exit code.
+// `gremlin-actors run`: checks, baseline, run, reports, exit code. Its options are the
+// table of cli/options.hpp.
 
+#include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
 #include "cli/run_options.hpp"
 
 namespace CLI {
@@ -9,14 +12,8 @@ class App;
 
 namespace gremlins::cli {
 
-/// Exit codes (SPEC §5).
-enum exit_code : int { exit_ok = 0, exit_bad_input = 2, exit_below_threshold = 3,
-                       exit_baseline_failed = 4, exit_interrupted = 130 };
-
-/// Declares the options of `run` on `app`, writing into `opts`.
-void add_run_options(CLI::App& app, run_options& opts);
-
-/// Runs what `opts` says; returns the process exit code.
+/// Runs what `opts` says (declared on `parsed` by add_run_options, cli/options.hpp); returns
+/// the process exit code (cli/exit_codes.hpp).
 int run_command(run_options& opts, const CLI::App* parsed);
 
 }  // namespace gremlins::cli

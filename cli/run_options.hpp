@@ -1,6 +1,8 @@
 #pragma once
 // Everything `gremlin-actors run` can be told, before it is turned into a pool_config and a
 // command_spec. Values come from defaults, then the config file, then the command line.
+// The defaults, config keys, flags and checks of these fields are in one table,
+// cli/options.cpp (run_option_table()); the constructor applies its defaults.
 
 #include <cstdint>
 #include <optional>
@@ -11,6 +13,9 @@ namespace gremlins::cli {
 
 /// The options of `gremlin-actors run`.
 struct run_options {
+  /// Every field at its default from the option table.
+  run_options();
+
   // What to test.
   std::string manifest;
   std::string gremlins_csv;
@@ -18,27 +23,27 @@ struct run_options {
   std::vector<std::string> command;       ///< after `--`
   std::string worker_command;             ///< warm worker argv, split into words
   // Where and how.
-  std::string rootdir = ".";
+  std::string rootdir;
   std::string instrumented_dir;
   std::vector<std::string> env;           ///< K=V
-  bool parallel = false;
+  bool parallel{};
   std::optional<std::uint32_t> workers;
-  bool batch = false;
-  std::uint32_t batch_size = 10;
+  bool batch{};
+  std::uint32_t batch_size{};
   std::optional<double> timeout;          ///< seconds; unset: adaptive
-  std::string distribution = "pull";
-  std::string executor = "auto";
-  std::string start_method = "auto";
-  bool no_warmup = false;
-  std::uint32_t max_reuse = 0;
-  bool no_retry = false;                  ///< a gremlin whose worker died is error at once
-  std::uint32_t max_restarts = 16;
-  double warmup_timeout = 60;             ///< seconds
-  std::uint32_t warmup_retries = 2;
-  std::vector<int> error_exit_codes{2, 3, 4, 5};
-  bool signal_is_error = false;
+  std::string distribution;
+  std::string executor;
+  std::string start_method;
+  bool no_warmup{};
+  std::uint32_t max_reuse{};
+  bool no_retry{};                        ///< a gremlin whose worker died is error at once
+  std::uint32_t max_restarts{};
+  double warmup_timeout{};                ///< seconds
+  std::uint32_t warmup_retries{};
+  std::vector<int> error_exit_codes;
+  bool signal_is_error{};
   // pytest adapter.
-  bool pytest = false;
+  bool pytest{};
   std::string project;
   std::string python;
   std::vector<std::string> operators;
@@ -48,9 +53,9 @@ struct run_options {
   std::string report_elements;
   std::string report_html;
   std::optional<double> fail_under;
-  bool quiet = false;
-  bool no_color = false;
-  bool show_all = false;
+  bool quiet{};
+  bool no_color{};
+  bool show_all{};
 };
 
 }  // namespace gremlins::cli

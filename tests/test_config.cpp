@@ -1,4 +1,4 @@
-// pool_config (the seed's PoolConfig): defaults, validation messages that name the field,
+// pool_config (pytest-gremlins' PoolConfig): defaults, validation messages that name the field,
 // enum names that round-trip, and the documented start method `auto` resolves to.
 #include <catch2/catch.hpp>
 
@@ -25,7 +25,7 @@ std::string refusal(const std::function<void(pool_config&)>& edit) {
 
 }  // namespace
 
-TEST_CASE("pool_config defaults are the seed's", "[config]") {
+TEST_CASE("pool_config defaults are pytest-gremlins' PoolConfig defaults", "[config]") {
   pool_config cfg;
   auto cpus = std::thread::hardware_concurrency();
   CHECK(cfg.max_workers == (cpus == 0 ? 1u : cpus));

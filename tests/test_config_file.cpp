@@ -75,6 +75,17 @@ TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "
              "no-color = true\n"                 // 27
              "python = \"/usr/bin/python3\"\n"   // 28
              "show_all = true\n"                 // 29
+             "gremlins = [\"g1\", \"g2\"]\n"      // 30
+             "gremlin-ids = \"ids.txt\"\n"        // 31
+             "pytest = true\n"                   // 32
+             "instrumented_dir = \"inst\"\n"      // 33
+             "no_retry = true\n"                 // 34
+             "max-restarts = 3\n"                // 35
+             "warmup_timeout = 5\n"              // 36
+             "warmup_retries = 0\n"              // 37
+             "error_exit_codes = [2, 9]\n"       // 38
+             "signal_is_error = true\n"          // 39
+             "project = \"py\"\n"                 // 40
              "\n[tool.other]\nx = 1\n");
   std::string used;
   auto s = load_config_file(dir.str(), used);
@@ -99,6 +110,17 @@ TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "
   CHECK(value<std::string>(s, "worker_command") == "python3 -m gremlins_pytest.worker");
   CHECK(value<bool>(s, "no_color"));
   CHECK(value<bool>(s, "show_all"));
+  CHECK(value<std::vector<std::string>>(s, "gremlins") == std::vector<std::string>{"g1", "g2"});
+  CHECK(value<std::string>(s, "gremlin_ids") == "ids.txt");
+  CHECK(value<bool>(s, "pytest"));
+  CHECK(value<std::string>(s, "instrumented_dir") == "inst");
+  CHECK(value<bool>(s, "no_retry"));
+  CHECK(value<std::int64_t>(s, "max_restarts") == 3);
+  CHECK(value<double>(s, "warmup_timeout") == 5.0);
+  CHECK(value<std::int64_t>(s, "warmup_retries") == 0);
+  CHECK(value<std::vector<std::int64_t>>(s, "error_exit_codes") == std::vector<std::int64_t>{2, 9});
+  CHECK(value<bool>(s, "signal_is_error"));
+  CHECK(value<std::string>(s, "project") == "py");
 }
 
 TEST_CASE("config file: gremlin-actors.toml holds the keys at its top level", "[config]") {
@@ -187,6 +209,51 @@ TEST_CASE("config file: impossible values are refused", "[config]") {
         "pyproject.toml:5: [tool.gremlin-actors] key 'timeout' must be more than 0, not 0");
   CHECK(pyproject_error("fail_under = 100.5\n") ==
         "pyproject.toml:5: [tool.gremlin-actors] key 'fail_under' must be from 0 to 100, not 100.5");
+}
+
+TEST_CASE("config file: integers too large for their option are refused, not wrapped", "[config]") {
+  // 4294967298 is 2 more than the largest 32-bit value: it used to become 2 workers.
+  CHECK(pyproject_error("workers = 4294967298\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be from 1 to 1024, not 4294967298");
+  CHECK(pyproject_error("workers = 1025\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be from 1 to 1024, not 1025");
+  CHECK(pyproject_error("workers = 1024\n") == "(accepted)");
+  CHECK(pyproject_error("batch_size = 100001\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'batch_size' must be from 1 to 100000, not 100001");
+  CHECK(pyproject_error("max_restarts = 4294967296\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'max_restarts' must be from 0 to 4294967295, not 4294967296");
+  CHECK(pyproject_error("max_restarts = -1\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'max_restarts' must be at least 0, not -1");
+  CHECK(pyproject_error("warmup_retries = -2\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'warmup_retries' must be at least 0, not -2");
+  CHECK(pyproject_error("timeout = 86401\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'timeout' must be more than 0 and at most 86400, not 86401");
+  CHECK(pyproject_error("warmup_timeout = 0\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'warmup_timeout' must be more than 0, not 0");
+}
+
+TEST_CASE("config file: exit codes are 0 to 255, each item checked at its line", "[config]") {
+  CHECK(pyproject_error("error_exit_codes = [2, 256]\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'error_exit_codes' item 2 must be from 0 to 255, not 256");
+  CHECK(pyproject_error("error_exit_codes = [\n  -1,\n]\n") ==
+        "pyproject.toml:6: [tool.gremlin-actors] key 'error_exit_codes' item 1 must be at least 0, not -1");
+  CHECK(pyproject_error("error_exit_codes = [2, \"3\"]\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'error_exit_codes' item 2 must be an integer, not a string");
+  CHECK(pyproject_error("error_exit_codes = 2\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'error_exit_codes' must be an array of integers, not an integer");
+  CHECK(pyproject_error("error_exit_codes = [0, 255]\n") == "(accepted)");
+}
+
+TEST_CASE("config file: a value outside an option's choices is refused with the choices", "[config]") {
+  CHECK(pyproject_error("executor = \"threads\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'executor' must be one of auto, subprocess, fork, "
+        "inprocess, not 'threads'");
+  CHECK(pyproject_error("start-method = \"vfork\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'start_method' must be one of auto, spawn, fork, "
+        "forkserver, not 'vfork'");
+  CHECK(pyproject_error("distribution = \"round_robin\"\n") ==
+        "pyproject.toml:5: [tool.gremlin-actors] key 'distribution' must be one of pull, round-robin, "
+        "weighted, not 'round_robin'");
 }
 
 TEST_CASE("config file: syntax errors and a section that is not a table", "[config]") {
