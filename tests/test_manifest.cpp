@@ -2,12 +2,22 @@
 // refusal names the file, the line and the field.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <fstream>
-#include <string>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "runtime/formats/input_file.hpp"
 #include "runtime/formats/manifest.hpp"
+#include "runtime/rules/utf8.hpp"
 
 using namespace gremlins;
 
@@ -170,4 +180,128 @@ TEST_CASE("id file: --gremlin-ids FILE: comments, blank lines, spaces, and dupli
   temp_file empty("# nothing\n\n");
   CHECK_THROWS_WITH(load_gremlin_ids(empty.path), Catch::Contains("no gremlin ids"));
   CHECK_THROWS_WITH(load_gremlin_ids("/nonexistent/ids.txt"), Catch::Contains("/nonexistent/ids.txt"));
+}
+
+// --- hostile input: folders, devices, endless pipes, invalid UTF-8 -----------------------------
+
+namespace {
+
+/// The message of the input_error `f()` throws ("" when it throws none).
+template <class F>
+std::string refusal_of(F f) {
+  try {
+    f();
+  } catch (const input_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+/// A temporary folder with a FIFO in it.
+struct temp_fifo {
+  std::filesystem::path dir;
+  std::string path;
+  temp_fifo() {
+    char name[] = "/tmp/gremlins-fifo-XXXXXX";
+    REQUIRE(::mkdtemp(name));
+    dir = name;
+    path = (dir / "fifo").string();
+    REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  }
+  ~temp_fifo() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+/// Writes `chunk` into the FIFO until the reader goes away (an endless producer), or once.
+void feed_fifo(const std::string& path, const std::string& chunk, bool endless) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // this thread only: EPIPE instead
+  int fd = ::open(path.c_str(), O_WRONLY);
+  if (fd < 0) return;
+  do {
+    if (::write(fd, chunk.data(), chunk.size()) < 0) break;
+  } while (endless);
+  ::close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("a manifest that is a folder is refused, naming it", "[manifest]") {
+  char name[] = "/tmp/gremlins-dir-XXXXXX";
+  REQUIRE(::mkdtemp(name));
+  std::string dir = name;
+  auto msg = refusal_of([&] { load_manifest(dir); });
+  std::filesystem::remove(dir);
+  CHECK_THAT(msg, Catch::Contains(dir) && Catch::Contains("folder"));
+  CHECK_THAT(refusal_of([&] { load_gremlin_ids("/tmp"); }), Catch::Contains("/tmp") && Catch::Contains("folder"));
+}
+
+TEST_CASE("a manifest that is an endless device is refused at once, naming it", "[manifest]") {
+  auto start = std::chrono::steady_clock::now();
+  auto msg = refusal_of([] { load_manifest("/dev/zero"); });
+  CHECK_THAT(msg, Catch::Contains("/dev/zero") && Catch::Contains("character device"));
+  CHECK_THAT(refusal_of([] { load_gremlin_ids("/dev/urandom"); }), Catch::Contains("/dev/urandom"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("input files: an endless FIFO is cut at the limit; a finite one is read", "[manifest]") {
+  CHECK(max_input_file_bytes == (std::uint64_t(1) << 30));
+  {
+    temp_fifo f;
+    std::thread writer(feed_fifo, f.path, std::string(1 << 16, 'g'), true);
+    auto in = read_input_file(f.path, 1 << 20);
+    writer.join();
+    CHECK_THAT(in.problem, Catch::Contains("larger than the limit of 1 MiB"));
+    CHECK(in.text.empty());
+  }
+  {
+    temp_fifo f;  // as `--gremlin-ids <(command)` gives
+    std::thread writer(feed_fifo, f.path, std::string("g1\ng2\n"), false);
+    auto gs = load_gremlin_ids(f.path);
+    writer.join();
+    REQUIRE(gs.size() == 2);
+    CHECK(gs[1].id == "g2");
+  }
+  temp_file big("0123456789x");
+  CHECK_THAT(read_input_file(big.path, 10).problem, Catch::Contains("larger than the limit of 10 bytes"));
+  CHECK(read_input_file(big.path, 11).text == "0123456789x");
+  CHECK_THAT(read_input_file("/nonexistent/x").problem, Catch::Contains("cannot be read"));
+}
+
+TEST_CASE("a gremlin id that is not valid UTF-8 is refused, naming file, line and field", "[manifest]") {
+  auto msg = refusal("{\"gremlins\": [\n {\"id\": \"a\"},\n {\"id\": \"b\xff\"}\n]}");
+  CHECK_THAT(msg, Catch::StartsWith("m.json:3: gremlins[1].id: not valid UTF-8"));
+  CHECK_THAT(msg, Catch::Contains("0xff"));
+  CHECK(is_valid_utf8(msg));
+  // Overlong forms and surrogates are not UTF-8 either.
+  CHECK_THAT(refusal("{\"gremlins\": [{\"id\": \"\xC0\xAF\"}]}"), Catch::Contains("gremlins[0].id: not valid UTF-8"));
+  CHECK_THAT(refusal("{\"gremlins\": [{\"id\": \"\xED\xA0\x80\"}]}"), Catch::Contains("gremlins[0].id: not valid UTF-8"));
+  // Any other field, and a key, are named the same way.
+  CHECK_THAT(refusal("{\"gremlins\": [\n{\"id\": \"a\",\n \"description\": \"caf\xe9\"}]}"),
+             Catch::StartsWith("m.json:3: gremlins[0].description: not valid UTF-8"));
+  CHECK_THAT(refusal("{\"gremlins\": [], \"tests\": {\"t\xff\": {\"duration_ms\": 1}}}"),
+             Catch::Contains("tests[") && Catch::Contains("not valid UTF-8"));
+  // Valid non-ASCII ids are fine; C1 controls are control characters.
+  CHECK(parse_manifest("{\"gremlins\": [{\"id\": \"caf\xC3\xA9_g1\"}]}", "m.json").gremlins[0].id == "caf\xC3\xA9_g1");
+  CHECK_THAT(refusal("{\"gremlins\": [{\"id\": \"a\xC2\x85" "b\"}]}"), Catch::Contains("control characters"));
+  // The file name itself may be anything: the message is still UTF-8.
+  auto bad_name = refusal_of([] { load_manifest("/nonexistent/m\xff.json"); });
+  CHECK_THAT(bad_name, Catch::Contains("/nonexistent/m"));
+  CHECK(is_valid_utf8(bad_name));
+}
+
+TEST_CASE("--gremlins and --gremlin-ids refuse ids that are not valid UTF-8", "[manifest]") {
+  auto list = refusal_of([] { gremlins_from_list("a,b\xff"); });
+  CHECK_THAT(list, Catch::Contains("--gremlins: entry 2") && Catch::Contains("UTF-8"));
+  CHECK(is_valid_utf8(list));
+  CHECK(gremlins_from_list("a,\xC3\xA9").size() == 2);
+  temp_file ids("g1\n# caf\xe9 in a comment is skipped\ng\xe9\n");
+  auto file = refusal_of([&] { load_gremlin_ids(ids.path); });
+  CHECK_THAT(file, Catch::StartsWith(ids.path + ":3:") && Catch::Contains("UTF-8"));
+  CHECK_FALSE(check_gremlin_id("x\xF4\x90\x80\x80").empty());
+  CHECK(check_gremlin_id("x\xF4\x8F\xBF\xBF").empty());
 }

@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/formats/console_report.hpp"
+#include "runtime/formats/results_json.hpp"
+#include "runtime/rules/utf8.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;
@@ -108,4 +110,74 @@ TEST_CASE("console report: colour only when asked, interrupted runs and unplaced
   CHECK_THAT(out, Catch::StartsWith("\x1b[1;33mInterrupted: these are the results so far."));
   CHECK_THAT(out, Catch::Contains("1 gremlin(s) have no source file"));
   CHECK_THAT(plain(r), !Catch::Contains("have no source file"));
+}
+
+TEST_CASE("console report: invalid UTF-8 in ids, paths, descriptions and outputs prints as U+FFFD",
+          "[report][console]") {
+  temp_dir dir;
+  run_report r = hostile_report(dir.path / "project");
+  for (auto& res : r.results)
+    if (res.gremlin_id == "bad\xff") res.verdict = status::survived;  // to be listed
+  std::string out = plain(r, 0);
+  CHECK(is_valid_utf8(out));
+  const std::string R = "\xEF\xBF\xBD";
+  CHECK_THAT(out, Catch::Contains("src/latin1.py:2  caf" + R + " to nothing  (string" + R + ")  [bad" + R + "]"));
+  CHECK_THAT(out, Catch::Contains("src/latin1.py:1  # to   (comment)  [bad" + R + "]  Traceback\n"));
+  CHECK_THAT(out, Catch::Contains("2 workers (fork" + R + ")"));
+  console_options colored;
+  colored.color = true;
+  CHECK(is_valid_utf8(render_console_report(r, colored)));
+}
+
+TEST_CASE("console report: an interrupted run says how many were tested, scores those only, and "
+          "counts the cancelled apart from the errors", "[report][console]") {
+  run_report r = sample_report("/p");
+  for (auto& c : cancelled_results(3)) r.results.push_back(c);
+  r.interrupted = true;
+  std::string out = plain(r);
+  CHECK_THAT(out, Catch::StartsWith("Interrupted: these are the results so far.\n"));
+  CHECK_THAT(out, Catch::Contains("interrupted after 2.00 s: 8 of 11 gremlins tested (4.0 tested/s)"));
+  CHECK_THAT(out, !Catch::Contains("gremlins/s"));
+  CHECK_THAT(out, !Catch::Contains("5.5"));  // 11 gremlins / 2 s would be a rate of untested ones
+  CHECK_THAT(out, Catch::Contains("  error            1\n"));
+  CHECK_THAT(out, Catch::Contains("  not tested       3\n"));
+  CHECK_THAT(out, Catch::Contains("Score: 42.86%"));
+  CHECK_THAT(out, Catch::Contains("= 3 / 7; errors are not scored; over the tested gremlins only: "
+                                  "the 3 not tested are left out"));
+  CHECK_THAT(out, Catch::Contains("Not tested (interrupted): 3 gremlin(s)"));
+  CHECK_THAT(out, Catch::Contains("Errors (1):\n  (no location)  [calc_g008]"));
+  CHECK_THAT(out, !Catch::Contains("cancel_g00"));
+  CHECK_THAT(out, !Catch::Contains("cancelled: the run was stopped"));
+
+  // Nothing got a verdict: no score of 100 %, no rate.
+  run_report none;
+  none.wall_ms = 1500;
+  none.interrupted = true;
+  none.results = cancelled_results(5);
+  std::string empty = plain(none);
+  CHECK_THAT(empty, Catch::Contains("interrupted after 1.50 s: 0 of 5 gremlins tested\n"));
+  CHECK_THAT(empty, Catch::Contains("Score: none"));
+  CHECK_THAT(empty, !Catch::Contains("100"));
+  CHECK_THAT(empty, !Catch::Contains("/s"));
+  CHECK_THAT(empty, !Catch::Contains("Errors"));
+
+  // Gremlins the run knew but has no result for are not tested either.
+  run_report gap = sample_report("/p");
+  gap.interrupted = true;
+  gap.gremlins["later_g001"] = make_gremlin("later_g001", "src/a.py", 1, 0, 1, "x", "a", "b", {});
+  CHECK_THAT(plain(gap), Catch::Contains("8 of 9 gremlins tested"));
+}
+
+TEST_CASE("console report: an interrupted run read back from its results file reads the same",
+          "[report][console]") {
+  temp_dir dir;
+  run_report r = sample_report("/p");
+  for (auto& c : cancelled_results(2)) r.results.push_back(c);
+  r.interrupted = true;
+  auto path = (dir.path / "r.json").string();
+  write_results_json(r, path);
+  std::string again = plain(read_results_json(path));
+  CHECK_THAT(again, Catch::Contains("8 of 10 gremlins tested"));
+  CHECK_THAT(again, Catch::Contains("Not tested (interrupted): 2"));
+  CHECK_THAT(again, Catch::Contains("Errors (1):"));
 }

@@ -3,11 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
 #include "runtime/formats/elements_report.hpp"
 #include "runtime/formats/html_report.hpp"
+#include "runtime/rules/utf8.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;
@@ -157,4 +159,43 @@ TEST_CASE("elements report validates against the official schema", "[report][ele
   std::string bad_out;
   CHECK(validate(bad, bad_out) == 1);
   CHECK_THAT(bad_out, Catch::Contains("files/src/calc.py/mutants/0/status"));
+}
+
+TEST_CASE("elements report: invalid UTF-8 anywhere is written as U+FFFD, ids kept distinct",
+          "[report][elements]") {
+  temp_dir dir;
+  run_report r = hostile_report(dir.path / "project");
+  const std::string R = "\xEF\xBF\xBD";
+  std::string path = (dir.path / "e.json").string();
+  REQUIRE_NOTHROW(write_elements_report(r, path));
+  std::string text = read_file(path);
+  CHECK(is_valid_utf8(text));
+  json doc = json::parse(text);
+  const json& latin1 = doc["files"]["src/latin1.py"];
+  CHECK(latin1["source"] == "# caf" + R + "\nx = '" + R + "'\n");
+  REQUIRE(latin1["mutants"].size() == 3);
+  std::set<std::string> ids;
+  for (const auto& m : latin1["mutants"]) ids.insert(m["id"].get<std::string>());
+  CHECK(ids == std::set<std::string>{"bad" + R, "bad" + R + "~2", "bad" + R + "~3"});
+  const json* g = mutant(doc, "src/latin1.py", "bad" + R + "~3");
+  REQUIRE(g);
+  CHECK((*g)["description"] == "caf" + R + " to nothing");
+  CHECK((*g)["killedBy"] == json{"tests/test_calc.py::test_" + R});
+  CHECK((*g)["coveredBy"] == json{"tests/test_calc.py::test_" + R});
+  // The tail of a long output is cut between characters, not inside one.
+  std::string reason = (*mutant(doc, "src/calc.py", "calc_g004"))["statusReason"];
+  CHECK_THAT(reason, Catch::StartsWith("…\xC3\xA9") && Catch::EndsWith("\xC3\xA9y"));
+  // The test id is the same wherever it appears.
+  bool listed = false;
+  for (const auto& t : doc["testFiles"]["tests/test_calc.py"]["tests"])
+    listed = listed || t["id"] == "tests/test_calc.py::test_" + R;
+  CHECK(listed);
+}
+
+TEST_CASE("elements report of hostile text validates against the official schema",
+          "[report][elements][schema]") {
+  temp_dir dir;
+  std::string out;
+  CHECK(validate(to_elements_report(hostile_report(dir.path / "project")), out) == 0);
+  INFO(out);
 }

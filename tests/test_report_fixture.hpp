@@ -132,4 +132,45 @@ inline run_report sample_report(const std::string& rootdir) {
   return r;
 }
 
+/// The sample report with bytes that are not UTF-8 everywhere a string goes: ids (two of which
+/// sanitize to the same text, beside a valid id already spelled that way), test ids, file
+/// paths, descriptions, outputs, the rootdir and the pool; src/latin1.py holds Latin-1 text.
+inline run_report hostile_report(const std::filesystem::path& root) {
+  write_sample_project(root);
+  write_file(root, "src/latin1.py", "# caf\xe9\nx = '\xff'\n");
+  run_report r = sample_report(root.string());  // sources must still be found
+  r.pool.executor = "fork\xc0";
+  r.pool.warmup_error = "warm-up: \xed\xa0\x80 surrogate";
+  const std::string bad_test = "tests/test_calc.py::test_\xe9";
+  r.test_durations_ms[bad_test] = 2;
+  auto g = make_gremlin("bad\xff", "src/latin1.py", 2, 4, 8, "string\xfe", "'\xff'", "''", {bad_test});
+  g.description = "caf\xe9 to nothing";
+  r.gremlins[g.id] = g;
+  auto g2 = make_gremlin("bad\xfe", "src/latin1.py", 1, 0, 1, "comment", "#", "", {bad_test});
+  r.gremlins[g2.id] = g2;
+  auto g3 = make_gremlin("bad\xEF\xBF\xBD", "src/latin1.py", 1, 2, 3, "comment", "c", "d", {});
+  r.gremlins[g3.id] = g3;
+  r.results.push_back(make_result("bad\xff", status::zapped, bad_test, 5, "FAILED " + bad_test + "\n\xff\xfe"));
+  r.results.push_back(make_result("bad\xfe", status::error, "", 5,
+                                  "Traceback\nUnicodeDecodeError: byte \xc3 truncated\xc3"));
+  r.results.push_back(make_result("bad\xEF\xBF\xBD", status::survived, "", 5, ""));
+  // A long output whose last 2000 bytes start inside a two-byte character.
+  std::string long_output = "x";
+  for (int i = 0; i < 3000; ++i) long_output += "\xC3\xA9";
+  long_output += "y";
+  r.results[3].error_output = long_output;  // calc_g004, the timeout
+  return r;
+}
+
+/// `n` results the scheduler records when a run is stopped (status error, "cancelled: ..."), for
+/// gremlins cancel_g001... without a manifest entry.
+inline std::vector<worker_result> cancelled_results(int n) {
+  std::vector<worker_result> out;
+  for (int i = 1; i <= n; ++i)
+    out.push_back(make_result("cancel_g00" + std::to_string(i), status::error, "", 0,
+                              i % 2 ? "cancelled: the run was stopped before this gremlin started"
+                                    : "cancelled: the run was stopped while this gremlin was running"));
+  return out;
+}
+
 }  // namespace gremlins::testing

@@ -8,7 +8,10 @@
 #include <optional>
 #include <sys/wait.h>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/formats/html_report.hpp"
+#include "runtime/rules/utf8.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;
@@ -140,4 +143,23 @@ TEST_CASE("HTML report: the self-test hook only with GREMLIN_HTML_SELFTEST=1", "
   }
   env_var assets("GREMLIN_ASSETS_DIR", "/opt/x");
   CHECK(report_assets_dir() == "/opt/x");
+}
+
+TEST_CASE("HTML report: invalid UTF-8 anywhere is written as U+FFFD", "[report][html]") {
+  temp_dir root;
+  write_file(root.path, "assets/node_modules/mutation-testing-elements/dist/mutation-test-elements.js",
+             "var bundle = 1;");
+  env_var assets("GREMLIN_ASSETS_DIR", (root.path / "assets").string());
+  run_report r = hostile_report(root.path / "project");
+  auto html = root.path / "report.html";
+  REQUIRE_NOTHROW(write_html_report(r, html.string()));
+  std::string text = read_file(html);
+  CHECK(is_valid_utf8(text));
+  // The embedded report is the elements document, readable again.
+  const std::string open = "<script type=\"application/json\" id=\"gremlin-report\">";
+  auto start = text.find(open);
+  REQUIRE(start != std::string::npos);
+  start += open.size();
+  auto doc = nlohmann::json::parse(text.substr(start, text.find("</script>", start) - start));
+  CHECK(doc["files"]["src/latin1.py"]["mutants"].size() == 3);
 }

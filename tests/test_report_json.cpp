@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/formats/results_json.hpp"
+#include "runtime/rules/utf8.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;
@@ -178,4 +179,63 @@ TEST_CASE("results JSON: a failed warm-up's reason is kept in pool and read back
   auto j = to_results_json(report);
   CHECK(j["pool"]["warmup_error"] == report.pool.warmup_error);
   CHECK(results_from_json(j, "mem").pool.warmup_error == report.pool.warmup_error);
+}
+
+TEST_CASE("results JSON: invalid UTF-8 anywhere is written as U+FFFD and reads back", "[report][json]") {
+  temp_dir dir;
+  run_report r = hostile_report(dir.path / "project");
+  r.rootdir += "/\xff";
+  std::string path = (dir.path / "results.json").string();
+  REQUIRE_NOTHROW(write_results_json(r, path));
+  std::string text = read_file(path);
+  CHECK(is_valid_utf8(text));
+  CHECK_NOTHROW(to_results_json(r).dump());
+  run_report back = read_results_json(path);
+  REQUIRE(back.results.size() == r.results.size());  // nothing lost
+  CHECK(back.rootdir == sanitize_utf8(r.rootdir));
+  CHECK(back.pool.executor == "fork\xEF\xBF\xBD");
+  CHECK(back.pool.warmup_error == sanitize_utf8(r.pool.warmup_error));
+  // The valid id keeps its spelling; the two invalid ones stay distinct.
+  const std::string R = "\xEF\xBF\xBD";
+  const gremlin& valid = back.gremlins.at("bad" + R);
+  CHECK(valid.description == "c to d");
+  const gremlin& first = back.gremlins.at("bad" + R + "~2");   // from "bad\xfe" (sorted first)
+  const gremlin& second = back.gremlins.at("bad" + R + "~3");  // from "bad\xff"
+  CHECK(first.operator_name == "comment");
+  CHECK(second.description == "caf" + R + " to nothing");
+  CHECK(second.operator_name == "string" + R);
+  CHECK(second.tests == std::vector<std::string>{"tests/test_calc.py::test_" + R});
+  CHECK(back.test_durations_ms.at("tests/test_calc.py::test_" + R) == 2);
+  for (const auto& res : back.results) {
+    INFO(res.gremlin_id);
+    CHECK(is_valid_utf8(res.gremlin_id));
+    CHECK(is_valid_utf8(res.error_output));
+    CHECK(is_valid_utf8(res.killing_test));
+    if (res.gremlin_id == "bad" + R + "~3") {
+      CHECK(res.killing_test == "tests/test_calc.py::test_" + R);
+      CHECK(res.error_output == "FAILED tests/test_calc.py::test_" + R + "\n" + R + R);
+    }
+  }
+}
+
+TEST_CASE("results JSON: an interrupted run says how many were cancelled and how many tested",
+          "[report][json]") {
+  run_report r = sample_report("/p");
+  for (auto& c : cancelled_results(3)) r.results.push_back(c);
+  r.interrupted = true;
+  json s = to_results_json(r)["summary"];
+  CHECK(s["total"] == 11);
+  CHECK(s["error"] == 4);      // by status, as before: the real error and the cancelled ones
+  CHECK(s["cancelled"] == 3);
+  CHECK(s["tested"] == 8);
+  CHECK(s["score"].get<double>() == Approx(42.86).margin(1e-9));  // errors are not scored
+  json whole = to_results_json(sample_report("/p"))["summary"];
+  CHECK(whole["cancelled"] == 0);
+  CHECK(whole["tested"] == 8);
+}
+
+TEST_CASE("results JSON: the reader refuses a folder or a device, naming it", "[report][json]") {
+  temp_dir dir;
+  CHECK_THROWS_WITH(read_results_json(dir.str()), Catch::Contains(dir.str()) && Catch::Contains("folder"));
+  CHECK_THROWS_WITH(read_results_json("/dev/zero"), Catch::Contains("/dev/zero") && Catch::Contains("device"));
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "runtime/formats/atomic_file.hpp"
+#include "runtime/formats/json_text.hpp"
 #include "runtime/formats/results_json.hpp"
 
 #ifndef GREMLINS_VERSION
@@ -41,38 +42,61 @@ json location_of(const gremlin& g) {
   return {{"start", {{"line", line}, {"column", column}}}, {"end", end}};
 }
 
-// Keeps the tail: that is where a traceback says what went wrong.
+// Keeps the tail: that is where a traceback says what went wrong (cut between characters).
 std::string reason_excerpt(const std::string& text) {
-  if (text.size() <= max_reason_chars) return text;
-  return "…" + text.substr(text.size() - max_reason_chars);
+  if (text.size() <= max_reason_chars) return json_text(text);
+  return "…" + json_text(text.substr(utf8_ceil(text, text.size() - max_reason_chars)));
 }
 
-json mutant_of(const worker_result& r, const gremlin& g) {
-  json m = {{"id", r.gremlin_id},
-            {"mutatorName", g.operator_name.empty() ? "unknown" : g.operator_name},
+// Every string goes through json_text (invalid UTF-8 becomes U+FFFD); ids, files and test ids
+// through json_names, so that they stay distinct and agree wherever they appear.
+struct names {
+  json_names ids, files, tests;
+  explicit names(const run_report& report) {
+    for (const auto& r : report.results) {
+      ids.add(r.gremlin_id);
+      if (!r.killing_test.empty()) tests.add(r.killing_test);
+    }
+    for (const auto& [id, g] : report.gremlins) {
+      ids.add(id);
+      if (!g.file.empty()) files.add(g.file);
+      for (const auto& t : g.tests) tests.add(t);
+    }
+    for (const auto& [id, ms] : report.test_durations_ms) tests.add(id);
+  }
+};
+
+json mutant_of(const worker_result& r, const gremlin& g, names& n) {
+  json m = {{"id", n.ids(r.gremlin_id)},
+            {"mutatorName", g.operator_name.empty() ? std::string("unknown") : json_text(g.operator_name)},
             {"location", location_of(g)},
             {"status", elements_status(r.verdict)},
             {"duration", std::llround(r.execution_time_ms)}};
-  if (!g.description.empty()) m["description"] = g.description;
-  if (!g.replacement.empty()) m["replacement"] = g.replacement;
+  if (!g.description.empty()) m["description"] = json_text(g.description);
+  if (!g.replacement.empty()) m["replacement"] = json_text(g.replacement);
   if (!r.error_output.empty()) m["statusReason"] = reason_excerpt(r.error_output);
-  if (!r.killing_test.empty()) m["killedBy"] = json::array({r.killing_test});
-  if (g.has_tests) m["coveredBy"] = g.tests;
+  if (!r.killing_test.empty()) m["killedBy"] = json::array({n.tests(r.killing_test)});
+  if (g.has_tests) {
+    json covered = json::array();
+    for (const auto& t : g.tests) covered.push_back(n.tests(t));
+    m["coveredBy"] = std::move(covered);
+  }
   if (g.is_static) m["static"] = true;
   return m;
 }
 
-json files_of(const run_report& report) {
+json files_of(const run_report& report, names& n) {
   json files = json::object();
   for (const auto& r : report.results) {
     auto it = report.gremlins.find(r.gremlin_id);
     if (it == report.gremlins.end() || it->second.file.empty()) continue;
     const gremlin& g = it->second;
-    if (!files.contains(g.file))
-      files[g.file] = {{"language", language_of(g.file)},
-                       {"source", read_source(report.rootdir, g.file)},
-                       {"mutants", json::array()}};
-    files[g.file]["mutants"].push_back(mutant_of(r, g));
+    const std::string& key = n.files(g.file);
+    if (!files.contains(key))
+      files[key] = {{"language", language_of(g.file)},
+                    {"source", json_text(read_source(report.rootdir, g.file))},
+                    {"mutants", json::array()}};
+    files[key]["mutants"].push_back(mutant_of(r, g, n));
   }
   return files;
 }
@@ -87,18 +111,20 @@ std::set<std::string> known_tests(const run_report& report) {
 }
 
 // pytest node ids are "path::name"; a test id without "::" is its own file entry.
-json test_files_of(const run_report& report) {
+// The file and name parts are sanitized apart from the id; the id is what mutants refer to.
+json test_files_of(const run_report& report, names& n) {
   json test_files = json::object();
-  for (const auto& id : known_tests(report)) {
-    auto sep = id.find("::");
-    std::string path = sep == std::string::npos ? id : id.substr(0, sep);
-    std::string name = sep == std::string::npos ? id : id.substr(sep + 2);
+  for (const auto& raw : known_tests(report)) {
+    auto sep = raw.find("::");
+    std::string raw_path = sep == std::string::npos ? raw : raw.substr(0, sep);
+    std::string path = json_text(raw_path);
+    std::string name = json_text(sep == std::string::npos ? raw : raw.substr(sep + 2));
     if (!test_files.contains(path)) {
       test_files[path] = {{"tests", json::array()}};
-      std::string source = read_source(report.rootdir, path);
-      if (!source.empty()) test_files[path]["source"] = source;
+      std::string source = read_source(report.rootdir, raw_path);
+      if (!source.empty()) test_files[path]["source"] = json_text(source);
     }
-    test_files[path]["tests"].push_back({{"id", id}, {"name", name}});
+    test_files[path]["tests"].push_back({{"id", n.tests(raw)}, {"name", name}});
   }
   return test_files;
 }
@@ -133,12 +159,13 @@ std::string language_of(const std::string& path) {
 }
 
 json to_elements_report(const run_report& report) {
+  names n(report);
   json doc = {{"schemaVersion", "2"},
               {"thresholds", {{"high", 80}, {"low", 60}}},
-              {"files", files_of(report)}};
-  json tests = test_files_of(report);
+              {"files", files_of(report, n)}};
+  json tests = test_files_of(report, n);
   if (!tests.empty()) doc["testFiles"] = tests;
-  if (!report.rootdir.empty()) doc["projectRoot"] = report.rootdir;
+  if (!report.rootdir.empty()) doc["projectRoot"] = json_text(report.rootdir);
   // run_report knows the whole wall time only: setup and the baseline are not split out yet.
   doc["performance"] = {{"setup", 0}, {"initialRun", 0}, {"mutation", std::llround(report.wall_ms)}};
   doc["framework"] = {{"name", "gremlin-actors"}, {"version", GREMLINS_VERSION}};
@@ -146,7 +173,9 @@ json to_elements_report(const run_report& report) {
 }
 
 void write_elements_report(const run_report& report, const std::string& path) {
-  write_file_atomically(path, to_elements_report(report).dump(2) + "\n", "elements report");
+  // Every string is valid UTF-8 already; `replace` makes sure dump() cannot throw regardless.
+  write_file_atomically(path, to_elements_report(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                        "elements report");
 }
 
 }  // namespace gremlins

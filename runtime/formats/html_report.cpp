@@ -26,7 +26,8 @@ bool contains_nocase(const std::string& text, const std::string& needle) {
 // the text can then never close the <script> element that holds it.
 std::string json_for_script(const nlohmann::json& doc) {
   std::string out;
-  for (char c : doc.dump()) {
+  // Every string is valid UTF-8 already; `replace` makes sure dump() cannot throw regardless.
+  for (char c : doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) {
     if (c == '<') out += "\\u003c";
     else if (c == '>') out += "\\u003e";
     else if (c == '&') out += "\\u0026";

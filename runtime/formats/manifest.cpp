@@ -1,11 +1,15 @@
 #include "runtime/formats/manifest.hpp"
 
-#include <fstream>
+#include <algorithm>
+#include <cctype>
 #include <set>
 #include <sstream>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
+
+#include "runtime/formats/input_file.hpp"
+#include "runtime/rules/utf8.hpp"
 
 namespace gremlins {
 
@@ -14,17 +18,40 @@ namespace {
 using nlohmann::json;
 
 // nlohmann's DOM keeps no positions, so after a successful parse this scanner walks the
-// (valid) text once more and remembers the line where each value starts, by JSON pointer.
+// (valid) text once more and remembers the line where each value starts, by JSON pointer, and
+// the byte span and field name ("gremlins[1].id") of every string, keys included.
 class line_index {
 public:
-  explicit line_index(const std::string& text) : s_(text) { value(""); }
+  /// `with_strings`: also record the spans of strings for field_at (only for a refusal: a big
+  /// manifest has millions of strings).
+  explicit line_index(const std::string& text, bool with_strings = false)
+      : s_(text), with_strings_(with_strings) {
+    value("", "");
+  }
 
   int line_of(const std::string& pointer) const {
     auto it = lines_.find(pointer);
     return it == lines_.end() ? 0 : it->second;
   }
 
+  /// The field whose string (or key) holds byte `offset`, or "" when none does.
+  std::string field_at(std::size_t offset) const {
+    for (const auto& sp : strings_)
+      if (offset >= sp.begin && offset < sp.end) return sp.field;
+    return {};
+  }
+
 private:
+  struct span {
+    std::size_t begin, end;
+    std::string field;
+  };
+  static std::string member(const std::string& field, const std::string& key) {
+    bool plain = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
+    for (unsigned char ch : key) plain = plain && (std::isalnum(ch) || ch == '_');
+    if (plain) return field.empty() ? key : field + "." + key;
+    return (field.empty() ? std::string("(top level)") : field) + "[\"" + key + "\"]";
+  }
   void skip_ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
       if (s_[i_] == '\n') ++line_;
@@ -41,7 +68,7 @@ private:
     ++i_;
     return out;
   }
-  void value(const std::string& ptr) {
+  void value(const std::string& ptr, const std::string& field) {
     skip_ws();
     lines_.emplace(ptr, line_);
     if (i_ >= s_.size()) return;
@@ -51,11 +78,14 @@ private:
       for (skip_ws(); i_ < s_.size() && s_[i_] != '}'; skip_ws()) {
         if (s_[i_] == ',') { ++i_; continue; }
         auto key_line = line_;
+        auto key_begin = i_;
         auto key = string_token();
+        auto key_field = with_strings_ ? member(field, key) : std::string();
+        if (with_strings_) strings_.push_back({key_begin, i_, key_field});
         lines_.emplace(ptr + "/" + key, key_line);
         skip_ws();
         ++i_;  // ':'
-        value(ptr + "/" + key);
+        value(ptr + "/" + key, key_field);
       }
       ++i_;
     } else if (c == '[') {
@@ -63,28 +93,60 @@ private:
       std::size_t n = 0;
       for (skip_ws(); i_ < s_.size() && s_[i_] != ']'; skip_ws()) {
         if (s_[i_] == ',') { ++i_; continue; }
-        value(ptr + "/" + std::to_string(n++));
+        auto index = std::to_string(n++);
+        value(ptr + "/" + index,
+              with_strings_ ? (field.empty() ? std::string("(top level)") : field) + "[" + index + "]"
+                            : std::string());
       }
       ++i_;
     } else if (c == '"') {
+      auto begin = i_;
       string_token();
+      if (with_strings_) strings_.push_back({begin, i_, field});
     } else {
       while (i_ < s_.size() && std::string_view(",]} \t\r\n").find(s_[i_]) == std::string_view::npos) ++i_;
     }
   }
 
   const std::string& s_;
+  bool with_strings_;
   std::size_t i_ = 0;
   int line_ = 1;
   std::unordered_map<std::string, int> lines_;
+  std::vector<span> strings_;
 };
 
+// Every refusal: the message may quote a path or a token, which need not be valid UTF-8.
+[[noreturn]] void refuse(const std::string& message) { throw input_error(sanitize_utf8(message)); }
+
 std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(std::string(what) + " " + path + ": cannot be read (does it exist?)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  input_file in = read_input_file(path);
+  if (!in.problem.empty()) refuse(std::string(what) + " " + path + ": " + in.problem);
+  return std::move(in.text);
+}
+
+std::string hex_byte(char c) {
+  static const char* digits = "0123456789abcdef";
+  auto b = static_cast<unsigned char>(c);
+  return std::string("0x") + digits[b >> 4] + digits[b & 15];
+}
+
+// JSON text must be UTF-8; nlohmann would say "not valid JSON" and quote the bad bytes. This
+// names the line, the field (when the rest of the document is sound) and the byte instead.
+void check_utf8(const std::string& text, const std::string& name) {
+  std::size_t bad = first_invalid_utf8(text);
+  if (bad == text.size()) return;
+  auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+  auto line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+  auto column = bad - (line_start == std::string::npos || bad == 0 ? 0 : line_start + 1) + 1;
+  std::string field;
+  if (!json::parse(sanitize_utf8(text), nullptr, false).is_discarded()) {
+    line_index spans(text, true);  // same structure: only bytes inside strings were replaced
+    field = spans.field_at(bad);
+  }
+  refuse(name + ":" + std::to_string(line) + ": " + (field.empty() ? "" : field + ": ") +
+         "not valid UTF-8 (byte " + hex_byte(text[bad]) + " at column " + std::to_string(column) +
+         "); the manifest must be UTF-8");
 }
 
 struct checker {
@@ -92,7 +154,7 @@ struct checker {
   const line_index& lines;
 
   [[noreturn]] void fail(const std::string& ptr, const std::string& field, const std::string& why) const {
-    throw input_error(name + ":" + std::to_string(lines.line_of(ptr)) + ": " + field + ": " + why);
+    refuse(name + ":" + std::to_string(lines.line_of(ptr)) + ": " + field + ": " + why);
   }
   std::string str(const json& obj, const std::string& ptr, const std::string& field, const char* key,
                   bool required = false) const {
@@ -152,19 +214,27 @@ gremlin parse_gremlin(const json& item, std::size_t n, const checker& c) {
 
 std::string check_gremlin_id(const std::string& id) {
   if (id.empty()) return "a gremlin id must not be empty";
-  for (unsigned char ch : id)
-    if (ch <= ' ' || ch == 0x7f) return "a gremlin id must not contain spaces or control characters";
+  if (auto bad = first_invalid_utf8(id); bad < id.size())
+    return "a gremlin id must be valid UTF-8 (byte " + hex_byte(id[bad]) + " at offset " +
+           std::to_string(bad) + " is not)";
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    auto ch = static_cast<unsigned char>(id[i]);
+    // C0 controls, space, DEL, and the C1 controls U+0080..U+009F (encoded C2 80..C2 9F).
+    bool c1 = ch == 0xC2 && i + 1 < id.size() && static_cast<unsigned char>(id[i + 1]) <= 0x9F;
+    if (ch <= ' ' || ch == 0x7f || c1) return "a gremlin id must not contain spaces or control characters";
+  }
   return {};
 }
 
 manifest parse_manifest(const std::string& text, const std::string& name) {
+  check_utf8(text, name);
   json doc;
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     auto upto = text.substr(0, std::min<std::size_t>(e.byte, text.size()));
     auto line = 1 + std::count(upto.begin(), upto.end(), '\n');
-    throw input_error(name + ":" + std::to_string(line) + ": not valid JSON: " + e.what());
+    refuse(name + ":" + std::to_string(line) + ": not valid JSON: " + e.what());
   }
   line_index lines(text);
   checker c{name, lines};
@@ -212,11 +282,12 @@ std::vector<gremlin> gremlins_from_list(const std::string& csv) {
   while (std::getline(ss, id, ',')) {
     ++n;
     if (auto why = check_gremlin_id(id); !why.empty())
-      throw input_error("--gremlins: entry " + std::to_string(n) + ": " + why);
-    if (!seen.insert(id).second) throw input_error("--gremlins: duplicate gremlin id '" + id + "'");
-    out.push_back(gremlin{id});
+      refuse("--gremlins: entry " + std::to_string(n) + ": " + why);
+    if (!seen.insert(id).second) refuse("--gremlins: duplicate gremlin id '" + id + "'");
+    out.emplace_back();
+    out.back().id = id;
   }
-  if (out.empty()) throw input_error("--gremlins: no gremlin ids given");
+  if (out.empty()) refuse("--gremlins: no gremlin ids given");
   return out;
 }
 
@@ -231,11 +302,12 @@ std::vector<gremlin> load_gremlin_ids(const std::string& path) {
     if (start == std::string::npos || line[start] == '#') continue;
     line = line.substr(start);
     auto where = path + ":" + std::to_string(n) + ": ";
-    if (auto why = check_gremlin_id(line); !why.empty()) throw input_error(where + why);
-    if (!seen.insert(line).second) throw input_error(where + "duplicate gremlin id '" + line + "'");
-    out.push_back(gremlin{line});
+    if (auto why = check_gremlin_id(line); !why.empty()) refuse(where + why);
+    if (!seen.insert(line).second) refuse(where + "duplicate gremlin id '" + line + "'");
+    out.emplace_back();
+    out.back().id = line;
   }
-  if (out.empty()) throw input_error(path + ": no gremlin ids in the file");
+  if (out.empty()) refuse(path + ": no gremlin ids in the file");
   return out;
 }
 

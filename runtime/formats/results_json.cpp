@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 
 #include "runtime/formats/atomic_file.hpp"
+#include "runtime/formats/input_file.hpp"
+#include "runtime/formats/json_text.hpp"
 
 namespace gremlins {
 
@@ -20,23 +21,44 @@ json summary_json(const run_report& report) {
   json j = {{"total", s.total}};
   for (std::size_t i = 0; i < status_count; ++i)
     j[to_string(static_cast<status>(i))] = s.counts[i];
+  // Cancelled gremlins are counted in "error" too (their status); these say which were tested.
+  auto cancelled = cancelled_count(report);
+  j["cancelled"] = cancelled;
+  j["tested"] = s.total - cancelled;
   j["score"] = round_to(s.score, 0.01);
   j["wall_ms"] = round_to(s.wall_ms, 0.001);
   return j;
 }
 
 json pool_json(const pool_stats& p) {
-  json j = {{"executor", p.executor},          {"workers", p.workers},
+  json j = {{"executor", json_text(p.executor)},   {"workers", p.workers},
             {"warmup_completed", p.warmup_completed}, {"is_warmed_up", p.is_warmed_up},
             {"restarts", p.restarts},          {"batches", p.batches},
-            {"start_method", p.start_method}};
-  if (!p.warmup_error.empty()) j["warmup_error"] = p.warmup_error;
+            {"start_method", json_text(p.start_method)}};
+  if (!p.warmup_error.empty()) j["warmup_error"] = json_text(p.warmup_error);
   return j;
 }
 
+// Every string goes through json_text (invalid UTF-8 becomes U+FFFD); ids and test ids through
+// json_names, so that they stay distinct and the file can be read back.
+struct names {
+  json_names ids, tests;
+  explicit names(const run_report& report) {
+    for (const auto& r : report.results) {
+      ids.add(r.gremlin_id);
+      if (!r.killing_test.empty()) tests.add(r.killing_test);
+    }
+    for (const auto& [id, g] : report.gremlins) {
+      ids.add(id);
+      for (const auto& t : g.tests) tests.add(t);
+    }
+    for (const auto& [id, ms] : report.test_durations_ms) tests.add(id);
+  }
+};
+
 // Only what the manifest gave goes into the file, so a re-read report shows the same gaps.
-void add_manifest_fields(json& j, const gremlin& g) {
-  if (!g.file.empty()) j["file"] = g.file;
+void add_manifest_fields(json& j, const gremlin& g, names& n) {
+  if (!g.file.empty()) j["file"] = json_text(g.file);
   if (g.line > 0) {
     j["line"] = g.line;
     j["column"] = g.column;
@@ -45,44 +67,52 @@ void add_manifest_fields(json& j, const gremlin& g) {
     j["end_line"] = g.end_line;
     j["end_column"] = g.end_column;
   }
-  if (!g.operator_name.empty()) j["operator"] = g.operator_name;
-  if (!g.description.empty()) j["description"] = g.description;
-  if (!g.original.empty()) j["original"] = g.original;
-  if (!g.replacement.empty()) j["replacement"] = g.replacement;
-  if (g.has_tests) j["tests"] = g.tests;
+  if (!g.operator_name.empty()) j["operator"] = json_text(g.operator_name);
+  if (!g.description.empty()) j["description"] = json_text(g.description);
+  if (!g.original.empty()) j["original"] = json_text(g.original);
+  if (!g.replacement.empty()) j["replacement"] = json_text(g.replacement);
+  if (g.has_tests) {
+    json tests = json::array();
+    for (const auto& t : g.tests) tests.push_back(n.tests(t));
+    j["tests"] = std::move(tests);
+  }
   if (g.is_static) j["static"] = true;
 }
 
-json result_json(const worker_result& r, const run_report& report) {
-  json j = {{"gremlin_id", r.gremlin_id},
+json result_json(const worker_result& r, const run_report& report, names& n) {
+  json j = {{"gremlin_id", n.ids(r.gremlin_id)},
             {"status", to_string(r.verdict)},
-            {"killing_test", r.killing_test.empty() ? json(nullptr) : json(r.killing_test)},
+            {"killing_test", r.killing_test.empty() ? json(nullptr) : json(n.tests(r.killing_test))},
             {"execution_time_ms", round_to(r.execution_time_ms, 0.001)},
-            {"error_output", r.error_output}};
+            {"error_output", json_text(r.error_output)}};
   auto it = report.gremlins.find(r.gremlin_id);
-  if (it != report.gremlins.end()) add_manifest_fields(j, it->second);
+  if (it != report.gremlins.end()) add_manifest_fields(j, it->second, n);
   return j;
 }
 
 }  // namespace
 
 json to_results_json(const run_report& report) {
-  std::vector<const worker_result*> sorted;
-  for (const auto& r : report.results) sorted.push_back(&r);
+  names n(report);
+  // Sorted by the id as written, which is what a reader sees.
+  std::vector<std::pair<std::string, const worker_result*>> sorted;
+  for (const auto& r : report.results) sorted.emplace_back(n.ids(r.gremlin_id), &r);
   std::stable_sort(sorted.begin(), sorted.end(),
-                   [](auto* a, auto* b) { return a->gremlin_id < b->gremlin_id; });
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   json results = json::array();
-  for (auto* r : sorted) results.push_back(result_json(*r, report));
+  for (const auto& [id, r] : sorted) results.push_back(result_json(*r, report, n));
   json tests = json::object();
-  for (const auto& [id, ms] : report.test_durations_ms) tests[id] = {{"duration_ms", ms}};
-  return {{"schema", results_schema},       {"rootdir", report.rootdir},
+  for (const auto& [id, ms] : report.test_durations_ms) tests[n.tests(id)] = {{"duration_ms", ms}};
+  return {{"schema", results_schema},       {"rootdir", json_text(report.rootdir)},
           {"interrupted", report.interrupted}, {"summary", summary_json(report)},
           {"pool", pool_json(report.pool)}, {"tests", tests},
           {"results", results}};
 }
 
 void write_results_json(const run_report& report, const std::string& path) {
-  write_file_atomically(path, to_results_json(report).dump(2) + "\n", "results file");
+  // Every string is valid UTF-8 already; `replace` makes sure dump() cannot throw regardless.
+  write_file_atomically(path, to_results_json(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                        "results file");
 }
 
 namespace {
@@ -249,14 +279,15 @@ run_report results_from_json(const json& doc, const std::string& origin) {
 }
 
 run_report read_results_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw results_file_error(path + ": cannot open the results file");
+  input_file in = read_input_file(path);
+  if (!in.problem.empty())
+    throw results_file_error(json_text(path + ": cannot open the results file: it " + in.problem));
   json doc;
   try {
-    doc = json::parse(in);
+    doc = json::parse(in.text);
   } catch (const json::parse_error& e) {
     // e.byte locates the problem; nlohmann's own text repeats it with less context.
-    throw results_file_error(path + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");
+    throw results_file_error(json_text(path) + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");
   }
   return results_from_json(doc, path);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Everything a finished run knows: the input to every report (console, JSON, elements, HTML).
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,5 +24,23 @@ struct run_report {
   std::string rootdir;                         ///< absolute; manifest file paths are relative to it
   bool interrupted = false;                    ///< stopped by a signal: results so far
 };
+
+/// The scheduler records the gremlins a stopped run did not finish as `error` with this prefix
+/// ("cancelled: the run was stopped before this gremlin started" / "... while it was running").
+inline constexpr const char* cancelled_prefix = "cancelled:";
+
+/// True for a gremlin that an interrupted run did not test: its error is the scheduler's
+/// cancellation, not a verdict. Only an interrupted run has them.
+inline bool is_cancelled(const run_report& report, const worker_result& r) {
+  return report.interrupted && r.verdict == status::error &&
+         r.error_output.compare(0, std::char_traits<char>::length(cancelled_prefix), cancelled_prefix) == 0;
+}
+
+/// How many of `report.results` are cancelled (counted in `error` too, by their status).
+inline std::size_t cancelled_count(const run_report& report) {
+  std::size_t n = 0;
+  for (const auto& r : report.results) n += is_cancelled(report, r) ? 1 : 0;
+  return n;
+}
 
 }  // namespace gremlins
