@@ -80,6 +80,7 @@ worker_actor::behavior_type cold_worker(cold_pointer self, std::shared_ptr<proce
     },
     [=](proc_start_atom, std::uint64_t, std::int32_t) {},
     [=](proc_lines_atom, std::uint64_t, std::vector<std::string>&) {},
+    [=](proc_overflow_atom, std::uint64_t) {},
     [=](proc_exit_atom, std::uint64_t seq, process_exit& e) {
       auto& st = self->state;
       if (!st.current || seq != st.seq) return;

@@ -64,11 +64,14 @@ struct warm_state : worker_head {
   std::deque<warm_job> in_flight;
   std::uint64_t timers = 0;
   std::uint32_t served = 0;      ///< answered by the current process (max_reuse)
+  int worker_pid = 0;            ///< the current process, once started
+  std::deque<std::string> recent;  ///< ids the current process answered last (duplicates)
   bool retiring = false;         ///< shutdown sent: replace once it has exited
 
   void kill_children() {
     for (auto& j : in_flight)
-      if (j.child_pgid > 0) process_runner::kill_pgid(static_cast<int>(j.child_pgid), SIGKILL);
+      if (j.child_pgid > 0)
+        process_runner::kill_descendant_group(static_cast<int>(j.child_pgid), worker_pid, SIGKILL);
   }
   ~warm_state() {
     if (!have_process || !runner) return;
@@ -95,17 +98,33 @@ std::chrono::microseconds micros(double ms) {
 
 void flush(warm_pointer self);
 
+// The ids the current process answered last, so that a duplicate result is recognised.
+constexpr std::size_t recent_kept = 64;
+
+void remember_answered(warm_state& st, const std::string& id) {
+  st.recent.push_back(id);
+  if (st.recent.size() > recent_kept) st.recent.pop_front();
+}
+
+bool is_recent(const warm_state& st, const std::string& id) {
+  return std::find(st.recent.begin(), st.recent.end(), id) != st.recent.end();
+}
+
 void start_process(warm_pointer self) {
   auto& st = self->state;
   auto seq = ++st.proc;
   st.ph = phase::starting;
   st.served = 0;
+  st.worker_pid = 0;
+  st.recent.clear();
   st.retiring = false;
   st.warmup_problem.clear();
   st.started_at = clock_type::now();
   auto spec = warm_worker_spec(st, protocol::version);
   auto me = caf::actor_cast<worker_actor>(self);
   process_callbacks cb;
+  cb.on_started = [me, seq](int pid) { caf::anon_send(me, proc_start_atom::value, seq, std::int32_t{pid}); };
+  cb.on_reply_overflow = [me, seq] { caf::anon_send(me, proc_overflow_atom::value, seq); };
   cb.on_reply_lines = [me, seq](std::vector<std::string> lines) {
     caf::anon_send(me, proc_lines_atom::value, seq, std::move(lines));
   };
@@ -208,6 +227,9 @@ void on_ready(warm_pointer self, const protocol::ready_event& e) {
 
 void on_result(warm_pointer self, protocol::result_event& e, const std::string& line) {
   auto& st = self->state;
+  // A second result for a gremlin already answered is dropped: the gremlin in flight is not
+  // to blame for it.
+  if (is_recent(st, e.gremlin) && (st.in_flight.empty() || st.in_flight.front().g.id != e.gremlin)) return;
   if (st.in_flight.empty()) return broken(self, "a result with no gremlin in flight", line);
   // Checked before the head is moved out: broken() answers the head still in the queue.
   if (st.in_flight.front().g.id != e.gremlin)
@@ -216,6 +238,8 @@ void on_result(warm_pointer self, protocol::result_event& e, const std::string& 
   auto head = std::move(st.in_flight.front());
   st.in_flight.pop_front();
   ++st.served;
+  remember_answered(st, head.g.id);
+  st.runner->end_escaped(st.token);  // what this gremlin's tests left outside their group
   if (!head.answered)
     head.promise.deliver(worker_result{head.g.id, e.verdict, e.killing_test, e.ms, e.output});
   if (st.cfg.max_reuse > 0 && st.served >= st.cfg.max_reuse && st.in_flight.empty()) {
@@ -260,6 +284,11 @@ void on_line(warm_pointer self, const std::string& line) {
   if (auto* s = std::get_if<protocol::started_event>(&ev)) {
     if (st.in_flight.empty() || st.in_flight.front().g.id != s->gremlin)
       return broken(self, "started for a gremlin that is not in flight", line);
+    // Only a process the worker forked, leading its own group, may ever be signalled.
+    if (process_runner::is_foreign_group(static_cast<int>(s->pid), st.worker_pid))
+      return broken(self, "started names pid " + std::to_string(s->pid) +
+                            ", which is not a process-group leader descending from the worker (pid " +
+                            std::to_string(st.worker_pid) + ")", line);
     st.in_flight.front().child_pgid = s->pid;
     return;
   }
@@ -328,7 +357,21 @@ worker_actor::behavior_type warm_worker(warm_pointer self, std::shared_ptr<proce
       flush(self);
       return rp;
     },
-    [=](proc_start_atom, std::uint64_t, std::int32_t) {},
+    [=](proc_start_atom, std::uint64_t seq, std::int32_t pid) {
+      if (seq == self->state.proc) self->state.worker_pid = pid;
+    },
+    [=](proc_overflow_atom, std::uint64_t seq) {
+      auto& st = self->state;
+      if (seq != st.proc || self->getf(caf::abstract_actor::is_terminated_flag)) return;
+      auto why = "a reply line longer than " + std::to_string(process_runner::max_reply_line) +
+                 " bytes without a newline";
+      if (st.ph == phase::starting) {
+        st.warmup_problem = "the worker broke the protocol before ready (" + why + ")";
+        st.runner->kill_group(st.token, SIGKILL);
+        return;
+      }
+      broken(self, why, "");
+    },
     [=](proc_lines_atom, std::uint64_t seq, std::vector<std::string>& lines) {
       for (const auto& line : lines) {
         if (seq != self->state.proc || self->getf(caf::abstract_actor::is_terminated_flag)) return;
@@ -353,7 +396,7 @@ worker_actor::behavior_type warm_worker(warm_pointer self, std::shared_ptr<proce
                                          "time limit of " + std::to_string(head.g.timeout_ms) + " ms exceeded"});
       head.answered = true;
       if (head.child_pgid > 0) {
-        process_runner::kill_pgid(static_cast<int>(head.child_pgid), SIGKILL);
+        process_runner::kill_descendant_group(static_cast<int>(head.child_pgid), st.worker_pid, SIGKILL);
         arm_head(self);
       } else {
         replace_process(self);

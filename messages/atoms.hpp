@@ -16,6 +16,7 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;          ///< cancel: f
 using proc_start_atom = caf::atom_constant<caf::atom("pstarted")>;  ///< process runner events
 using proc_lines_atom = caf::atom_constant<caf::atom("plines")>;
 using proc_exit_atom = caf::atom_constant<caf::atom("pexit")>;
+using proc_overflow_atom = caf::atom_constant<caf::atom("poverflow")>;  ///< reply line too long
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;  ///< a gremlin's time limit hit
 using warmup_deadline_atom = caf::atom_constant<caf::atom("wdeadline")>;  ///< warm-up took too long
 using force_kill_atom = caf::atom_constant<caf::atom("forcekill")>;  ///< grace after SIGTERM over

@@ -57,6 +57,7 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<proc_start_atom, std::uint64_t, std::int32_t>,
   caf::reacts_to<proc_lines_atom, std::uint64_t, std::vector<std::string>>,
   caf::reacts_to<proc_exit_atom, std::uint64_t, process_exit>,
+  caf::reacts_to<proc_overflow_atom, std::uint64_t>,
   caf::reacts_to<deadline_atom, std::uint64_t>,
   caf::reacts_to<warmup_deadline_atom, std::uint64_t>,
   caf::reacts_to<force_kill_atom, std::uint64_t>>;

@@ -11,9 +11,11 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -25,12 +27,25 @@ using namespace fork_server_wire;
 
 namespace {
 
+constexpr std::size_t scan_buffer = 64 * 1024;
+
+/// A directory entry as getdents64 returns it (glibc 2.36 declares no wrapper type).
+struct linux_dirent64 {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];
+};
+
 /// The server's only memory, allocated (untouched) in the runner before the fork.
 struct memory {
   std::unique_ptr<char[]> payload{new char[max_payload + 1]};
   std::unique_ptr<char*[]> ptrs{new char*[max_ptrs]};
   std::unique_ptr<int[]> pids{new int[max_children]};
   int npids = 0;
+  char marker[128] = {};  ///< "GREMLIN_RUN_TOKEN=<runner id>:", searched in /proc/*/environ
+  std::unique_ptr<char[]> scan{new char[scan_buffer]};
 };
 
 void send_record(int sock, record r) {
@@ -85,6 +100,7 @@ bool recv_payload(int sock, memory& mem, std::uint64_t len) {
   become_child_leader();
   bool ok = true;
   for (int i = 0; i < nfds && ok; ++i) ok = ::dup2(fds[i], i) >= 0;
+  if (ok) close_from(nfds);  // err_fd is close-on-exec already: it still reports a failure
   if (ok && cwd[0] != '\0') ok = ::chdir(cwd) == 0;
   if (ok) ::execve(path, argv, envp);
   int e = errno;
@@ -172,6 +188,82 @@ void isolate(int sock) {
   ::syscall(SYS_close_range, static_cast<unsigned>(sock + 1), ~0u, 0u);
 }
 
+/// True when the environment `pid` started with holds `marker` as one of its entries.
+/// Async-signal-safe: open/read/close into preallocated memory.
+bool carries_marker(int pid, memory& mem) {
+  char path[40] = "/proc/";
+  char digits[16];
+  int n = 0;
+  for (int v = pid; v > 0 && n < 15; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  int k = 6;
+  while (n > 0) path[k++] = digits[--n];
+  const char tail[] = "/environ";
+  for (char c : tail) path[k++] = c;
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::size_t len = std::strlen(mem.marker);
+  // Entries are NUL-separated; compare each entry's start with the marker, chunk by chunk.
+  bool found = false, at_entry_start = true;
+  std::size_t matched = 0;
+  for (;;) {
+    ssize_t got = ::read(fd, mem.scan.get(), scan_buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    for (ssize_t i = 0; i < got && !found; ++i) {
+      char c = mem.scan[i];
+      if (c == '\0') {
+        at_entry_start = true;
+        matched = 0;
+        continue;
+      }
+      if (at_entry_start && matched < len && c == mem.marker[matched]) {
+        if (++matched == len) found = true;
+      } else {
+        at_entry_start = false;
+      }
+    }
+    if (found) break;
+  }
+  ::close(fd);
+  return found;
+}
+
+/// Kills every process on the machine that carries the runner's marker (the runner's test
+/// runs, workers and whatever they started, escaped or not), until a scan finds none.
+void kill_marked(memory& mem) {
+  if (mem.marker[0] == '\0') return;
+  for (int round = 0; round < 50; ++round) {
+    int dir = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return;
+    bool killed = false;
+    alignas(8) char entries[8192];
+    for (;;) {
+      long n = ::syscall(SYS_getdents64, dir, entries, sizeof entries);
+      if (n <= 0) break;
+      for (long off = 0; off < n;) {
+        auto* d = reinterpret_cast<linux_dirent64*>(entries + off);
+        off += d->d_reclen;
+        int pid = 0;
+        bool numeric = d->d_name[0] != '\0';
+        for (const char* c = d->d_name; *c != '\0'; ++c) {
+          if (*c < '0' || *c > '9') numeric = false;
+          else pid = pid * 10 + (*c - '0');
+        }
+        if (!numeric || pid <= 1 || pid == ::getpid()) continue;
+        if (carries_marker(pid, mem)) {
+          ::kill(pid, SIGKILL);
+          ::kill(-pid, SIGKILL);  // it may lead a group of unmarked processes (env cleared)
+          killed = true;
+        }
+      }
+    }
+    ::close(dir);
+    if (!killed) return;
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    ::nanosleep(&pause, nullptr);  // let the killed die, so a fork in flight is seen next round
+  }
+}
+
 [[noreturn]] void server_main(int sock, memory& mem) {
   if (sock < 3) sock = ::fcntl(sock, F_DUPFD_CLOEXEC, 3);  // 0..2 become /dev/null
   isolate(sock);
@@ -179,6 +271,13 @@ void isolate(int sock) {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  // The server is also the guardian of the runner's processes: it outlives a runner killed
+  // by SIGKILL (or a signal to the runner's whole group) and then ends what the runner started.
+  ::setpgid(0, 0);
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU})
+    ::sigaction(sig, &ign, nullptr);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -195,8 +294,9 @@ void isolate(int sock) {
     }
     if (p[0].revents != 0 && !serve_one(sock, mem)) break;
   }
-  // The runner has gone: nothing we started may outlive it.
+  // The runner has gone: nothing it or we started may outlive it.
   for (int i = 0; i < mem.npids; ++i) ::kill(-mem.pids[i], SIGKILL);
+  kill_marked(mem);
   while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
   }
   ::_exit(0);
@@ -204,13 +304,14 @@ void isolate(int sock) {
 
 }  // namespace
 
-void fork_server_client::start() {
+void fork_server_client::start(const std::string& marker) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     error_ = "socketpair: " + errno_text(errno);
     return;
   }
   auto mem = std::make_unique<memory>();
+  std::snprintf(mem->marker, sizeof mem->marker, "%s", marker.c_str());
   pid_ = ::fork();
   if (pid_ == 0) server_main(sv[1], *mem);
   ::close(sv[1]);

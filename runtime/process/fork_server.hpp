@@ -51,7 +51,9 @@ public:
   bool dead = false;
 
   /// Forks the server (call while the process has one thread); failures are kept for spawn().
-  void start();
+  /// When the runner goes away, the server kills every process whose environment holds the
+  /// entry prefix `marker` (the runner's GREMLIN_RUN_TOKEN).
+  void start(const std::string& marker);
   bool running() const { return sock.is_open() && !dead; }
   /// Asks the server to start `plan`; returns the pid or throws with a message.
   int spawn(const launch_plan& plan);

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ struct child_setup : bp::extend::handler {
     for (int i = 0; i < plan->nfds; ++i) {
       if (::dup2(plan->fds[i], i) < 0) fail(exec, "dup2 failed");
     }
+    close_from(plan->nfds);
     if (!plan->cwd.empty() && ::chdir(plan->cwd.c_str()) != 0)
       fail(exec, "cannot change to the working directory");
   }
@@ -134,6 +136,19 @@ struct child_setup : bp::extend::handler {
 
 }  // namespace
 
+void close_from(int lowest) {
+  // Marked close-on-exec rather than closed: a start method may still need one of them to
+  // report a failed exec (Boost.Process's error pipe, the fork server's), and exec closes
+  // the rest. Kernels before 5.11 lack the flag: then one fcntl per descriptor.
+  constexpr unsigned close_range_cloexec = 1u << 2;
+  if (::syscall(SYS_close_range, static_cast<unsigned>(lowest), ~0u, close_range_cloexec) == 0) return;
+  long max = ::sysconf(_SC_OPEN_MAX);
+  for (int fd = lowest; fd < (max > 0 ? max : 1024); ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
 int start_with_fork(launch_plan& plan) {
   std::error_code ec;
   bp::child c(bp::exe = plan.path, child_setup(&plan), ec);
@@ -150,6 +165,8 @@ int start_with_spawn(const launch_plan& plan) {
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attr);
   for (int i = 0; i < plan.nfds; ++i) posix_spawn_file_actions_adddup2(&actions, plan.fds[i], i);
+  // Nothing else reaches the child, not even what our own parent let us inherit.
+  posix_spawn_file_actions_addclosefrom_np(&actions, plan.nfds);
   if (!plan.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, plan.cwd.c_str());
   sigset_t none, all;
   sigemptyset(&none);

@@ -79,6 +79,10 @@ void prepare_plan(const process_spec& spec, launch_plan& plan);
 /// Async-signal-safe.
 void become_child_leader();
 
+/// In a new child, after its descriptors 0..lowest-1 are in place: every other one, inherited
+/// ones included, closes at exec, so a child sees only its own. Async-signal-safe.
+void close_from(int lowest);
+
 /// fork+exec through Boost.Process; returns the pid or throws with a message.
 int start_with_fork(launch_plan& plan);
 

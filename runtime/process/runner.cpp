@@ -31,8 +31,11 @@
 #include <cstring>
 #include <future>
 #include <thread>
+#include <deque>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "runtime/process/descendants.hpp"
 #include "runtime/process/fork_server.hpp"
 #include "runtime/process/launch.hpp"
 
@@ -44,7 +47,17 @@ using namespace process_detail;
 namespace {
 
 constexpr std::size_t read_chunk = 64 * 1024;
-constexpr std::size_t max_reply_line = 1024 * 1024;
+constexpr std::size_t max_reply_line = process_runner::max_reply_line;
+// How often escaped descendants are looked for while children live, and how soon again
+// after a run ended (its escaped processes are re-parented to us as their parents die).
+constexpr auto sweep_interval = std::chrono::milliseconds(500);
+constexpr auto sweep_soon = std::chrono::milliseconds(50);
+
+/// A name for this runner, unique on the machine while it lives: pid and instance number.
+std::string new_runner_id() {
+  static std::atomic<unsigned> instances{0};
+  return std::to_string(::getpid()) + "-" + std::to_string(++instances);
+}
 // After the leader is reaped and its group killed, the pipes normally reach EOF at once; a
 // process that escaped the group (setsid) could hold them forever, so stop waiting after this.
 constexpr auto drain_grace = std::chrono::seconds(2);
@@ -89,6 +102,7 @@ struct running_child {
   std::string tail;
   std::string partial;          ///< an incomplete reply line
   bool partial_truncated = false;
+  bool overflow_reported = false;  ///< on_reply_overflow was called for the current line
   std::string pending;          ///< requests not yet written, from `written` on
   std::size_t written = 0;
   bool writing = false;         ///< waiting for room in the pipe
@@ -106,11 +120,16 @@ struct running_child {
 using child_ptr = std::shared_ptr<running_child>;
 
 struct process_runner::impl {
-  impl() : ioc(1), work(ioc.get_executor()), server(ioc) {
-    server.start();  // first, while this object has no thread of its own yet
+  impl() : ioc(1), work(ioc.get_executor()), server(ioc), sweep_timer(ioc) {
+    subreaper = become_subreaper();
+    // First, while this object has no thread of its own yet.
+    server.start(std::string(run_token_variable) + "=" + id + ":");
     if (server.running()) post([this] { watch_server(); });
     thread = std::thread([this] { run(); });
   }
+
+  const std::string id = new_runner_id();
+  bool subreaper = false;
 
   asio::io_context ioc;
   asio::executor_work_guard<asio::io_context::executor_type> work;
@@ -119,6 +138,21 @@ struct process_runner::impl {
   std::atomic<std::size_t> live{0};
   fork_server_client server;
   std::unordered_map<int, process_token> server_children;  ///< pid -> token
+  std::unordered_map<int, process_token> direct_pids;      ///< live children we started
+  std::unordered_map<int, process_token> escaped;          ///< re-parented descendants -> run
+  std::unordered_set<int> recent_groups;                   ///< groups of runs that ended lately
+  std::deque<int> recent_order;
+
+  void remember_group(int pgid) {
+    if (!recent_groups.insert(pgid).second) return;
+    recent_order.push_back(pgid);
+    if (recent_order.size() > 1024) {
+      recent_groups.erase(recent_order.front());
+      recent_order.pop_front();
+    }
+  }
+  asio::steady_timer sweep_timer;
+  bool sweep_armed = false;
   std::thread thread;
 
   void run();
@@ -141,6 +175,9 @@ struct process_runner::impl {
   void flush_requests(const child_ptr& c);
   void close_requests(running_child& c);
   void maybe_finish(const child_ptr& c);
+  void sweep(process_token also_end, bool end_all);
+  void arm_sweep(std::chrono::milliseconds after);
+  bool has_own_zombie() const;
   void shutdown();
 };
 
@@ -193,6 +230,7 @@ void process_runner::impl::do_start(process_token token, process_spec spec,
   child_pipes pipes;
   int pid = -1;
   auto start_time = std::chrono::steady_clock::now();  // wall_ms includes the start itself
+  spec.env.emplace_back(run_token_variable, id + ":" + std::to_string(token));
   try {
     pipes.open(spec.protocol_pipes, plan);
     pid = launch(spec, plan);
@@ -207,6 +245,8 @@ void process_runner::impl::do_start(process_token token, process_spec spec,
   c->started = start_time;
   c->via_server = plan.method == start_method::forkserver;
   children.emplace(token, c);
+  direct_pids.emplace(pid, token);
+  arm_sweep(sweep_interval);
   c->output.assign(pipes.out_r.release());
   c->output_open = true;
   if (spec.protocol_pipes) {
@@ -268,6 +308,8 @@ void process_runner::impl::leader_reaped(const child_ptr& c, int status, bool st
   c->reaped = true;
   c->ended = std::chrono::steady_clock::now();
   if (c->exit_watch.is_open()) c->exit_watch.close();
+  // Escaped descendants of this run would hold its pipes until the drain grace: end them now.
+  sweep(c->token, false);
   c->timer.cancel();
   c->timer.expires_after(drain_grace);
   c->timer.async_wait([this, c](const boost::system::error_code& ec) {
@@ -348,7 +390,12 @@ void process_runner::impl::split_replies(running_child& c, const char* data, std
   const char* end = data + n;
   auto append_capped = [&c](const char* p, std::size_t len) {
     std::size_t room = max_reply_line - c.partial.size();
-    if (len > room) c.partial_truncated = true;
+    if (len > room) {
+      c.partial_truncated = true;
+      // Reported at once: a worker that never ends the line must not pass for a slow one.
+      if (!c.overflow_reported && c.callbacks.on_reply_overflow && !c.finished) c.callbacks.on_reply_overflow();
+      c.overflow_reported = true;
+    }
     c.partial.append(p, std::min(len, room));
   };
   while (data < end) {
@@ -358,12 +405,15 @@ void process_runner::impl::split_replies(running_child& c, const char* data, std
       return;
     }
     if (c.partial.empty() && !c.partial_truncated) {
+      if (static_cast<std::size_t>(nl - data) > max_reply_line && c.callbacks.on_reply_overflow && !c.finished)
+        c.callbacks.on_reply_overflow();
       lines.emplace_back(data, std::min<std::size_t>(nl - data, max_reply_line));
     } else {
       append_capped(data, nl - data);
       lines.push_back(std::move(c.partial));
       c.partial.clear();
       c.partial_truncated = false;
+      c.overflow_reported = false;
     }
     data = nl + 1;
   }
@@ -425,9 +475,75 @@ void process_runner::impl::maybe_finish(const child_ptr& c) {
   exit.output = std::move(c->tail);
   exit.wall_ms = std::chrono::duration<double, std::milli>(c->ended - c->started).count();
   auto callbacks = std::move(c->callbacks);
+  direct_pids.erase(c->pid);
+  remember_group(c->pid);
   children.erase(c->token);
   --live;
   if (callbacks.on_exit) callbacks.on_exit(std::move(exit));
+  // What the run left behind outside its group is ended now, and again a moment later.
+  sweep(0, false);
+  arm_sweep(sweep_soon);
+}
+
+// Escaped descendants: processes re-parented to us (the subreaper) that carry one of our
+// run tokens. Those of a run that has ended (or of `also_end`, or all with `end_all`) are
+// killed; killed ones are reaped as they die. Zombies we never saw alive are not ours to
+// reap: other code in this process may be waiting for them.
+void process_runner::impl::sweep(process_token also_end, bool end_all) {
+  const std::string prefix = id + ":";
+  for (int pid : own_children()) {
+    if (direct_pids.count(pid) || server_children.count(pid) || escaped.count(pid)) continue;
+    auto st = read_proc_stat(pid);
+    if (st && st->state == 'Z') {
+      // A member of one of our runs' groups, re-parented to us and killed with its group.
+      if (direct_pids.count(st->pgrp) || recent_groups.count(st->pgrp)) ::waitpid(pid, nullptr, WNOHANG);
+      continue;
+    }
+    auto token = environment_value(pid, run_token_variable);
+    if (!token || token->compare(0, prefix.size(), prefix) != 0) continue;
+    escaped.emplace(pid, static_cast<process_token>(std::stoull(token->substr(prefix.size()))));
+  }
+  for (auto it = escaped.begin(); it != escaped.end();) {
+    int pid = it->first;
+    bool ended = end_all || it->second == also_end || children.count(it->second) == 0;
+    if (ended) {
+      auto st = read_proc_stat(pid);
+      if (st && st->state != 'Z') {
+        if (st->pgrp == pid) ::kill(-pid, SIGKILL);
+        ::kill(pid, SIGKILL);
+      }
+    }
+    int status = 0;
+    pid_t rc;
+    do rc = ::waitpid(pid, &status, ended && end_all ? 0 : WNOHANG);
+    while (rc < 0 && errno == EINTR);
+    if (rc == pid || (rc < 0 && errno == ECHILD)) it = escaped.erase(it);
+    else ++it;
+  }
+  if (!escaped.empty()) arm_sweep(sweep_soon);
+}
+
+bool process_runner::impl::has_own_zombie() const {
+  for (int pid : own_children()) {
+    auto st = read_proc_stat(pid);
+    if (st && (direct_pids.count(st->pgrp) || recent_groups.count(st->pgrp))) return true;
+  }
+  return false;
+}
+
+void process_runner::impl::arm_sweep(std::chrono::milliseconds after) {
+  if (!subreaper) return;
+  auto when = std::chrono::steady_clock::now() + after;
+  if (sweep_armed && sweep_timer.expiry() <= when) return;
+  sweep_armed = true;
+  sweep_timer.expires_at(when);
+  sweep_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    sweep_armed = false;
+    sweep(0, false);
+    // Members of a killed group can become our zombies a while after their run ended.
+    if (!children.empty() || !recent_groups.empty()) arm_sweep(sweep_interval);
+  });
 }
 
 void process_runner::impl::shutdown() {
@@ -452,6 +568,14 @@ void process_runner::impl::shutdown() {
   live -= children.size();
   children.clear();
   server_children.clear();
+  direct_pids.clear();
+  sweep_timer.cancel();
+  sweep(0, true);
+  // What was killed above dies asynchronously; reap the zombies of our groups as they appear.
+  for (int round = 0; round < 20 && has_own_zombie(); ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    sweep(0, true);
+  }
   server.stop();
 }
 
@@ -514,8 +638,28 @@ void process_runner::kill_all(int sig) {
   });
 }
 
-void process_runner::kill_pgid(int pgid, int sig) {
-  if (pgid > 1) ::kill(-pgid, sig);  // never -1 or -0: those mean "everyone" / "our group"
+bool process_runner::is_group_of_descendant(int pgid, int ancestor) {
+  return process_detail::is_group_of_descendant(pgid, ancestor);
+}
+
+bool process_runner::is_foreign_group(int pgid, int ancestor) {
+  if (pgid <= 1) return true;
+  if (process_detail::is_group_of_descendant(pgid, ancestor)) return false;
+  // A child that exits while we look shows up as a zombie, or dying with no parent: it cannot
+  // be checked, and it needs no signal any more.
+  auto st = process_detail::read_proc_stat(pgid);
+  return st && st->state != 'Z' && st->state != 'X' && st->ppid != 0;
+}
+
+bool process_runner::kill_descendant_group(int pgid, int ancestor, int sig) {
+  // Checked again right before the signal: the pid may have been reused since `started`.
+  if (!process_detail::is_group_of_descendant(pgid, ancestor)) return false;
+  ::kill(-pgid, sig);
+  return true;
+}
+
+void process_runner::end_escaped(process_token token) {
+  impl_->post([this, token] { impl_->sweep(token, false); });
 }
 
 std::size_t process_runner::live_count() const { return impl_->live.load(); }

@@ -41,11 +41,18 @@ struct process_callbacks {
   std::function<void(int pid)> on_started;
   std::function<void(std::vector<std::string> lines)> on_reply_lines;  ///< protocol lines, without '\n'
   std::function<void(process_exit)> on_exit;
+  /// A reply line grew past process_runner::max_reply_line bytes (called once per such line,
+  /// as soon as it is seen; the line itself is delivered cut at the limit if it ever ends).
+  std::function<void()> on_reply_overflow;
 };
 
 /// Starts, feeds, kills and reaps child processes. Each child leads its own process group.
 /// When a child's leader exits, whatever is left of its group is killed (SIGKILL), so a
 /// grandchild that holds the output pipe cannot keep the run alive or outlive it.
+/// The runner makes its process a child subreaper (Linux): descendants that escape their
+/// group (setsid, daemons) are re-parented to it and ended when their run ends. Every child
+/// carries GREMLIN_RUN_TOKEN in its environment; if the runner's process dies (even by
+/// SIGKILL), its fork server kills every process that carries one of the runner's tokens.
 class process_runner {
 public:
   process_runner();
@@ -64,8 +71,22 @@ public:
   void kill_group(process_token token, int sig);
   /// Sends `sig` to the process group of every child not yet reaped (an interrupted run).
   void kill_all(int sig);
-  /// Sends `sig` to the process group `pgid` (a worker's forked child), if it still exists.
-  static void kill_pgid(int pgid, int sig);
+  /// True when `pgid` leads its own process group and descends from `ancestor` (a worker's
+  /// pid): the only kind of process group a worker may ask the runtime to signal.
+  static bool is_group_of_descendant(int pgid, int ancestor);
+  /// True when `pgid` names a live process that is not such a group: a worker that reports
+  /// it lies. (One that is gone already is not foreign: it will never be signalled unless it
+  /// checks out at that time.)
+  static bool is_foreign_group(int pgid, int ancestor);
+  /// Sends `sig` to the process group `pgid` if it still leads its group and descends from
+  /// `ancestor`; false (and nothing is signalled) otherwise.
+  static bool kill_descendant_group(int pgid, int ancestor, int sig);
+  /// Ends the escaped descendants of `token`'s run (processes that left its process group
+  /// and were re-parented to the runner), though the run itself goes on: a warm worker's
+  /// gremlin run is over, the worker is not.
+  void end_escaped(process_token token);
+  /// The longest reply line kept; a longer one is reported through on_reply_overflow.
+  static constexpr std::size_t max_reply_line = 1024 * 1024;
   /// Number of processes started and not yet reaped.
   std::size_t live_count() const;
 

@@ -28,6 +28,14 @@
 //   --flood-on ID            write --flood-mb MB (default 50) to stdout and stderr on ID
 //   --ignore-shutdown        keep reading after `shutdown` (exit only at end of file)
 //   --linger                 on `shutdown` or end of file, sleep until killed instead of exiting
+//   --lie-started-on ID      announce `started` for --lie-pid (default: the runtime's own pid)
+//                            instead of a forked child, then hang
+//   --lie-pid N              the pid that --lie-started-on names
+//   --long-line-on ID        answer ID with 2 MiB and no newline, then hang
+//   --dup-result-on ID       send ID's result twice
+//   --escape-on ID           the forked child starts `setsid sleep 1000` (a process that leaves
+//                            its group) before it answers
+//   --fds-file F             write the worker's open descriptors, one a line, to F at start
 //
 // The fork executor is real: a child per gremlin, in its own process group, announced with
 // `started`; the child computes the verdict and sends it to the parent, which relays it.
@@ -68,6 +76,8 @@ struct options {
   long flood_mb = 50;
   bool ignore_shutdown = false;
   bool linger = false;
+  long lie_pid = 0;
+  std::string fds_file;
   std::map<std::string, std::set<std::string>> faults;  ///< flag -> ids
 };
 
@@ -104,7 +114,9 @@ std::vector<std::string> split(const std::string& s, char sep) {
 options parse(int argc, char** argv) {
   options o;
   static const std::set<std::string> id_flags{"--die-on", "--kill-on", "--die-once-on", "--garbage-on",
-                                              "--unknown-on", "--wrong-on", "--hang-on", "--flood-on"};
+                                              "--unknown-on", "--wrong-on", "--hang-on", "--flood-on",
+                                              "--lie-started-on", "--long-line-on", "--dup-result-on",
+                                              "--escape-on"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -130,6 +142,8 @@ options parse(int argc, char** argv) {
     else if (a == "--flood-mb") o.flood_mb = std::stol(value());
     else if (a == "--ignore-shutdown") o.ignore_shutdown = true;
     else if (a == "--linger") o.linger = true;
+    else if (a == "--lie-pid") o.lie_pid = std::stol(value());
+    else if (a == "--fds-file") o.fds_file = value();
     else if (id_flags.count(a)) o.faults[a].insert(value());
     else {
       std::fprintf(stderr, "fault_worker: unknown flag %s\n", a.c_str());
@@ -235,6 +249,14 @@ json run_forked(const options& o, const std::string& id) {
     ::close(p[0]);
     if (has(o, "--hang-on", id))
       for (;;) ::pause();
+    if (has(o, "--escape-on", id) && ::fork() == 0) {
+      ::setsid();
+      int null_fd = ::open("/dev/null", O_RDWR);
+      for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+      ::execlp("sleep", "sleep", "1000", static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
     write_all(p[1], verdict(o, id).dump());
     std::_Exit(0);
   }
@@ -264,6 +286,20 @@ void run_one(const options& o, const json& req) {
   if (has(o, "--flood-on", id)) flood(o.flood_mb);
   if (has(o, "--garbage-on", id)) return write_all(reply_fd, "this is not json {" + id + "\n");
   if (has(o, "--unknown-on", id)) return send({{"event", "bogus"}, {"gremlin", id}});
+  if (has(o, "--lie-started-on", id)) {
+    send({{"event", "started"}, {"gremlin", id}, {"pid", o.lie_pid > 0 ? o.lie_pid : static_cast<long>(::getppid())}});
+    for (;;) ::pause();
+  }
+  if (has(o, "--long-line-on", id)) {
+    write_all(reply_fd, std::string(2 << 20, 'x'));
+    for (;;) ::pause();
+  }
+  if (has(o, "--dup-result-on", id)) {
+    auto r = verdict(o, id);
+    r["output"] = "worker_pid=" + std::to_string(::getpid());
+    send(r);
+    return send(r);
+  }
   if (has(o, "--wrong-on", id)) {
     auto r = verdict(o, "not-" + id);
     return send(r);
@@ -289,6 +325,12 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   int in = std::atoi(in_env);
   reply_fd = std::atoi(out_env);
+  if (!o.fds_file.empty()) {
+    std::string fds;
+    for (int fd = 0; fd < 1024; ++fd)
+      if (::fcntl(fd, F_GETFD) >= 0) fds += std::to_string(fd) + "\n";
+    std::ofstream(o.fds_file) << fds;
+  }
   warm_up(o);
   std::string pending;
   char buf[65536];
