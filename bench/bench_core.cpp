@@ -38,7 +38,8 @@ std::vector<gremlin> gremlins_with_tests(std::size_t n) {
   std::vector<gremlin> out;
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    gremlin g{id_of(i)};
+    gremlin g;
+    g.id = id_of(i);
     g.has_tests = true;
     for (std::size_t k = 0; k < 1 + (i * 31) % 17; ++k) g.tests.push_back("tests/t.py::test_" + std::to_string(k));
     out.push_back(std::move(g));
