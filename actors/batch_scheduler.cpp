@@ -30,7 +30,9 @@ namespace {
 
 struct work_item {
   gremlin g;
-  std::uint32_t attempts = 0;  ///< workers this gremlin has taken down
+  std::uint32_t attempts = 0;       ///< workers this gremlin has taken down
+  std::uint32_t confirmations = 0;  ///< re-runs after a timeout
+  std::int64_t first_limit_ms = 0;  ///< the limit of its first timed-out run
 };
 
 struct slot {
@@ -48,6 +50,7 @@ struct scheduler_state {
   std::uint32_t pending = 0;     ///< gremlins of this run without a result
   std::optional<caf::typed_response_promise<pool_stats>> done;
   pool_stats stats;
+  std::uint32_t respawns = 0;    ///< replacement worker actors (capped by max_restarts)
   bool finished = false;
   ~scheduler_state() {
     // Workers live as long as their scheduler: a run's end (or an abandoned run) ends them.
@@ -105,6 +108,23 @@ void on_result(sched_pointer self, std::size_t i, const caf::actor_addr& who, wo
   auto it = std::find_if(s.in_flight.begin(), s.in_flight.end(),
                          [&](const work_item& w) { return w.g.id == r.gremlin_id; });
   if (it == s.in_flight.end()) return;
+  auto& st = self->state;
+  if (r.worker_replaced) ++st.stats.restarts;
+  if (r.verdict == status::timeout && it->confirmations < st.setup.cfg.timeout_confirmations) {
+    // Confirmed before it counts as detected: once more, first in line, with twice the limit.
+    auto item = std::move(*it);
+    s.in_flight.erase(it);
+    if (item.confirmations == 0) item.first_limit_ms = item.g.timeout_ms;
+    ++item.confirmations;
+    item.g.timeout_ms = confirmation_limit_ms(item.g.timeout_ms);
+    auto& queue = static_assignment(st) ? s.own : st.shared;
+    queue.push_front(std::move(item));
+    feed(self, i);
+    return;
+  }
+  if (r.verdict == status::timeout && it->confirmations > 0)
+    r.error_output += "; confirmed: the first run also exceeded its limit of " +
+                      std::to_string(it->first_limit_ms) + " ms";
   s.in_flight.erase(it);
   s.served = true;
   record(self, std::move(r));
@@ -204,7 +224,8 @@ void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who
     }
     queue.push_front(std::move(*it));
   }
-  if (st.stats.restarts < st.setup.cfg.max_restarts) {
+  if (st.respawns < st.setup.cfg.max_restarts) {
+    ++st.respawns;
     ++st.stats.restarts;
     spawn_worker(self, i);
   } else if (static_assignment(st)) {

@@ -392,8 +392,11 @@ worker_actor::behavior_type warm_worker(warm_pointer self, std::shared_ptr<proce
       if (st.in_flight.empty() || st.in_flight.front().timer != timer) return;
       auto& head = st.in_flight.front();
       if (head.answered) return replace_process(self);  // it never sent its late line
-      head.promise.deliver(worker_result{head.g.id, status::timeout, {}, static_cast<double>(head.g.timeout_ms),
-                                         "time limit of " + std::to_string(head.g.timeout_ms) + " ms exceeded"});
+      worker_result timed_out{head.g.id, status::timeout, {}, static_cast<double>(head.g.timeout_ms),
+                              "time limit of " + std::to_string(head.g.timeout_ms) + " ms exceeded"};
+      // Without a forked child to kill, the whole worker process goes: a restart.
+      timed_out.worker_replaced = head.child_pgid <= 0;
+      head.promise.deliver(std::move(timed_out));
       head.answered = true;
       if (head.child_pgid > 0) {
         process_runner::kill_descendant_group(static_cast<int>(head.child_pgid), st.worker_pid, SIGKILL);

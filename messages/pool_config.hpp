@@ -54,6 +54,9 @@ struct pool_config {
   double warmup_timeout_s = 60;
   std::uint32_t warmup_retries = 2;
   bool retry_crashed = true;        ///< a gremlin whose worker died is retried once
+  /// A timeout is reported only after this many re-runs with a doubled limit also timed out
+  /// (a loaded machine must not turn a slow pass into a detected gremlin).
+  std::uint32_t timeout_confirmations = 1;
 };
 
 template <class Inspector>
@@ -61,7 +64,8 @@ typename Inspector::result_type inspect(Inspector& f, pool_config& x) {
   return f(caf::meta::type_name("pool_config"), x.max_workers, x.timeout_s, x.method, x.warmup,
            x.batch_size, x.batch, x.executor, x.strategy, x.adaptive_timeout, x.timeout_factor,
            x.timeout_constant_ms, x.timeout_floor_ms, x.kill_grace_ms, x.max_restarts,
-           x.max_reuse, x.warmup_timeout_s, x.warmup_retries, x.retry_crashed);
+           x.max_reuse, x.warmup_timeout_s, x.warmup_retries, x.retry_crashed,
+           x.timeout_confirmations);
 }
 
 /// A message naming the first bad field of `cfg`, or nullopt when it is valid.

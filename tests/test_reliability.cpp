@@ -207,3 +207,24 @@ TEST_CASE("children see only their own descriptors: 0, 1, 2, and a worker's two 
   CHECK(fd_numbers(w::slurp(worker_fds)) == "0 1 2 3 4 ");
   CHECK(w::leftovers(mark).empty());
 }
+
+TEST_CASE("a timeout is confirmed with a doubled limit before it counts as detected", "[reliability]") {
+  w::scratch_dir dir;
+  // g_slow is slow only the first time (a loaded machine): its re-run passes, so it survived.
+  // g_hang hangs every time: a timeout, confirmed. g_fast fails at once: zapped.
+  auto script = "case \"$ACTIVE_GREMLIN\" in\n"
+                "  g_slow) if [ ! -e \"$STATE/slow\" ]; then touch \"$STATE/slow\"; sleep 5; fi; exit 0;;\n"
+                "  g_hang) exec sleep 1000;;\n"
+                "  g_fast) exit 1;;\n"
+                "esac\nexit 0\n";
+  auto json = dir / "results.json";
+  auto r = w::run_cli({"--gremlins", "g_slow,g_hang,g_fast", "--timeout", "1", "--env", "STATE=" + dir.path.string(),
+                       "--json", json, "-q", "--", "sh", "-c", script});
+  INFO(r.output);
+  w::results_file results(json);
+  CHECK(results.status("g_slow") == "survived");
+  CHECK(results.status("g_hang") == "timeout");
+  CHECK_THAT(results.output("g_hang"), Catch::Contains("time limit of 2000 ms exceeded"));
+  CHECK_THAT(results.output("g_hang"), Catch::Contains("confirmed: the first run also exceeded its limit of 1000 ms"));
+  CHECK(results.status("g_fast") == "zapped");
+}

@@ -181,6 +181,8 @@ TEST_CASE("fault: a hang without `started` times out and the worker is replaced"
   CHECK(pids["z000"] == pids["s001"]);
   CHECK(pids["z006"] != 0);
   CHECK(pids["z006"] != pids["z000"]);  // the hung worker's group was killed; a new one took over
+  // The hang, and its confirmation with a doubled limit, each cost the worker its process.
+  CHECK(r.results.pool()["restarts"] == 2);
   CHECK(leftovers(mark).empty());
 }
 

@@ -26,6 +26,8 @@ double time_limit_ms(const gremlin& g, const pool_config& cfg, double baseline_m
   return std::max(cfg.timeout_floor_ms, cfg.timeout_factor * covering + cfg.timeout_constant_ms);
 }
 
+std::int64_t confirmation_limit_ms(std::int64_t exceeded_ms) { return 2 * exceeded_ms; }
+
 std::int64_t baseline_limit_ms(const pool_config& cfg) {
   return cfg.adaptive_timeout ? 3600 * 1000 : static_cast<std::int64_t>(cfg.timeout_s * 1000);
 }

@@ -21,6 +21,9 @@ namespace gremlins {
 /// run also pays a fresh process, so its covering time is baseline_ms + tests_ms.
 double time_limit_ms(const gremlin& g, const pool_config& cfg, double baseline_ms, bool cold = false);
 
+/// The limit of the run that confirms a timeout: twice the one that was exceeded.
+std::int64_t confirmation_limit_ms(std::int64_t exceeded_ms);
+
 /// The baseline's own time limit: none to speak of (an hour) unless the user fixed a timeout,
 /// since a slow suite is not a failure.
 std::int64_t baseline_limit_ms(const pool_config& cfg);
