@@ -28,8 +28,11 @@ namespace gremlins {
 
 namespace {
 
+// A queued gremlin: it points into scheduler_state::gremlins (which never changes while the
+// run lasts), so a 100k-gremlin run holds one copy of each gremlin, not one per queue.
 struct work_item {
-  gremlin g;
+  const gremlin* g = nullptr;
+  std::int64_t timeout_ms = 0;      ///< its time limit now (doubled to confirm a timeout)
   std::uint32_t attempts = 0;       ///< workers this gremlin has taken down
   std::uint32_t confirmations = 0;  ///< re-runs after a timeout
   std::int64_t first_limit_ms = 0;  ///< the limit of its first timed-out run
@@ -46,6 +49,7 @@ struct slot {
 struct scheduler_state {
   scheduler_setup setup;
   std::vector<slot> slots;
+  std::vector<gremlin> gremlins;  ///< the run's runnable gremlins; work items point here
   std::deque<work_item> shared;  ///< pull mode
   std::uint32_t pending = 0;     ///< gremlins of this run without a result
   std::optional<caf::typed_response_promise<pool_stats>> done;
@@ -106,7 +110,7 @@ void on_result(sched_pointer self, std::size_t i, const caf::actor_addr& who, wo
   auto& s = self->state.slots[i];
   if (s.handle.address() != who) return;  // the slot moved on; this worker was replaced
   auto it = std::find_if(s.in_flight.begin(), s.in_flight.end(),
-                         [&](const work_item& w) { return w.g.id == r.gremlin_id; });
+                         [&](const work_item& w) { return w.g->id == r.gremlin_id; });
   if (it == s.in_flight.end()) return;
   auto& st = self->state;
   if (r.worker_replaced) ++st.stats.restarts;
@@ -114,9 +118,9 @@ void on_result(sched_pointer self, std::size_t i, const caf::actor_addr& who, wo
     // Confirmed before it counts as detected: once more, first in line, with twice the limit.
     auto item = std::move(*it);
     s.in_flight.erase(it);
-    if (item.confirmations == 0) item.first_limit_ms = item.g.timeout_ms;
+    if (item.confirmations == 0) item.first_limit_ms = item.timeout_ms;
     ++item.confirmations;
-    item.g.timeout_ms = confirmation_limit_ms(item.g.timeout_ms);
+    item.timeout_ms = confirmation_limit_ms(item.timeout_ms);
     auto& queue = static_assignment(st) ? s.own : st.shared;
     queue.push_front(std::move(item));
     feed(self, i);
@@ -140,11 +144,13 @@ void dispatch(sched_pointer self, std::size_t i, std::vector<work_item> unit) {
   double queued_ms = 0;
   for (auto& w : unit) {
     // A pipelined request waits for those before it: its safety-net deadline covers them too.
-    queued_ms += queued_cost_ms(w.g, st.setup.cfg);
+    gremlin asked = *w.g;
+    asked.timeout_ms = w.timeout_ms;
+    queued_ms += queued_cost_ms(asked, st.setup.cfg);
     auto limit = request_bound(queued_ms, st.setup.cfg);
-    auto id = w.g.id;
+    auto id = asked.id;
     s.in_flight.push_back(w);
-    self->request(s.handle, limit, run_atom::value, w.g)
+    self->request(s.handle, limit, run_atom::value, std::move(asked))
       .then(
         [=](worker_result& r) {
           r.gremlin_id = id;  // the answer is for what was asked
@@ -186,7 +192,7 @@ void orphan_work(sched_pointer self, std::deque<work_item> items, const std::str
   for (auto& w : items) {
     auto target = std::find_if(st.slots.begin(), st.slots.end(), [](const slot& s) { return s.alive; });
     if (target == st.slots.end()) {
-      record(self, worker_result{w.g.id, status::error, {}, 0, why});
+      record(self, worker_result{w.g->id, status::error, {}, 0, why});
       --st.pending;
     } else if (static_assignment(st)) {
       target->own.push_back(std::move(w));
@@ -218,7 +224,7 @@ void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who
     bool blamed = blame && it == std::prev(items.rend());
     if (blamed && (++it->attempts >= 2 || !st.setup.cfg.retry_crashed)) {
       auto msg = it->attempts >= 2 ? "took down two workers; last: " + text : text;
-      record(self, worker_result{it->g.id, status::error, {}, 0, msg});
+      record(self, worker_result{it->g->id, status::error, {}, 0, msg});
       --st.pending;
       continue;
     }
@@ -250,19 +256,21 @@ void ensure_workers(sched_pointer self) {
 
 void enqueue(sched_pointer self, std::vector<gremlin> gs) {
   auto& st = self->state;
-  std::vector<gremlin> runnable;
+  st.gremlins.reserve(gs.size());
   for (auto& g : gs) {
     if (g.has_tests && g.tests.empty()) {
       record(self, worker_result{g.id, status::no_coverage, {}, 0, "no test covers this gremlin"});
       continue;
     }
-    runnable.push_back(std::move(g));
+    st.gremlins.push_back(std::move(g));
   }
-  st.pending = static_cast<std::uint32_t>(runnable.size());
-  auto parts = distribute(st.setup.cfg.strategy, runnable, st.slots.size());
+  gs.clear();
+  gs.shrink_to_fit();
+  st.pending = static_cast<std::uint32_t>(st.gremlins.size());
+  auto parts = distribute_indices(st.setup.cfg.strategy, st.gremlins, st.slots.size());
   for (std::size_t b = 0; b < parts.size(); ++b) {
     auto& queue = static_assignment(st) ? st.slots[b].own : st.shared;
-    for (auto& g : parts[b]) queue.push_back(work_item{std::move(g), 0});
+    for (auto i : parts[b]) queue.push_back(work_item{&st.gremlins[i], st.gremlins[i].timeout_ms});
   }
 }
 
@@ -325,7 +333,7 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
       // Nothing is dropped: what was running or waiting is recorded as cancelled.
       auto& st = self->state;
       auto cancel = [&](std::deque<work_item>& q, const char* why) {
-        for (auto& w : q) record(self, worker_result{w.g.id, status::error, {}, 0, why});
+        for (auto& w : q) record(self, worker_result{w.g->id, status::error, {}, 0, why});
         q.clear();
       };
       cancel(st.shared, "cancelled: the run was stopped before this gremlin started");

@@ -40,7 +40,8 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, std::uint32_
       worker_result r{id, status::error, {}, 0, message};
       if (self->state.table.add_result(r)) publish(self, r);
     },
-    [=](results_atom) { return self->state.table.sorted_results(); },
+    // The run's last request: the results are moved out, not copied (100k of them at once).
+    [=](results_atom) { return self->state.table.take_sorted_results(); },
     [=](progress_atom) { return self->state.table.snapshot(); },
     [=](subscribe_atom, progress_listener& listener) {
       self->state.subscribers.push_back(std::move(listener));

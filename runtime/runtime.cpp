@@ -5,6 +5,8 @@
 #include "runtime/runtime.hpp"
 
 #include <csignal>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include "actors/batch_scheduler.hpp"
@@ -26,10 +28,38 @@ namespace gremlins {
 
 namespace {
 
+bool has_manifest_data(const gremlin& g) {
+  return !g.file.empty() || g.line > 0 || !g.operator_name.empty() || !g.description.empty() ||
+         !g.original.empty() || !g.replacement.empty() || g.has_tests || g.is_static || g.tests_ms > 0;
+}
+
+// The caller's progress callback, for as long as run() has not returned. A progress message
+// may still be in the forwarder's mailbox (or its callback running) when the run is over; the
+// callback's owner is free to go once run() returns, so run() closes the gate first: the
+// callback runs under the gate's lock, and never after it was closed.
+struct progress_gate {
+  std::mutex mx;
+  progress_callback cb;  ///< empty once closed
+
+  void deliver(const progress& p, const worker_result& r) {
+    std::lock_guard<std::mutex> guard(mx);
+    if (cb) cb(p, r);
+  }
+  /// Waits for a callback in progress, then lets none through.
+  void close() {
+    progress_callback gone;
+    {
+      std::lock_guard<std::mutex> guard(mx);
+      gone = std::move(cb);
+      cb = nullptr;
+    }
+  }  // `gone` (and what it holds) is destroyed outside the lock
+};
+
 progress_listener::behavior_type progress_forwarder(progress_listener::pointer,
-                                                    progress_callback cb) {
+                                                    std::shared_ptr<progress_gate> gate) {
   return {
-    [cb](progress_atom, const progress& p, const worker_result& r) { cb(p, r); },
+    [gate](progress_atom, const progress& p, const worker_result& r) { gate->deliver(p, r); },
   };
 }
 
@@ -135,29 +165,50 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
   bool warm = !cmd_.worker_argv.empty() && cfg_.executor != executor_kind::subprocess;
   for (auto& g : gremlins) {
     g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g, !warm || g.is_static));
-    report.gremlins.emplace(g.id, g);
+    // The reports need what the manifest said; a gremlin known by its id alone adds nothing
+    // (and a million of them would cost a copy each).
+    if (has_manifest_data(g)) report.gremlins.emplace(g.id, g);
   }
   auto agg = spawn_result_aggregator(*sys_, static_cast<std::uint32_t>(gremlins.size()));
   caf::scoped_actor self{*sys_};
   progress_listener listener;
-  if (on_progress) {
-    listener = sys_->spawn(progress_forwarder, on_progress);
+  auto gate = std::make_shared<progress_gate>();
+  gate->cb = std::move(on_progress);
+  if (gate->cb) {
+    listener = sys_->spawn(progress_forwarder, gate);
     self->request(agg, std::chrono::seconds(30), subscribe_atom::value, listener)
       .receive([](const progress&) {}, [](const caf::error&) {});
   }
   std::vector<gremlin> warm_set, cold_set;
   for (auto& g : gremlins) ((warm && !g.is_static) ? warm_set : cold_set).push_back(std::move(g));
-  if (!warm_set.empty()) {
-    report.pool = run_phase(warm_set, true, agg);
+  gremlins.clear();
+  gremlins.shrink_to_fit();
+  const bool had_warm = !warm_set.empty();
+  if (had_warm) {
+    // Only the ids stay here: the scheduler gets the gremlins (report.gremlins has them too).
+    std::vector<std::string> warm_ids;
+    warm_ids.reserve(warm_set.size());
+    for (const auto& g : warm_set) warm_ids.push_back(g.id);
+    report.pool = run_phase(std::move(warm_set), true, agg);
     if (report.pool.warmup_completed == 0 && !report.pool.warmup_error.empty()) {
       if (!cmd_.argv.empty()) {
         // Fall back to the cold executor: slower, but every gremlin still gets its verdict.
-        for (auto& g : warm_set) g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g, true));
+        std::vector<gremlin> fallback;
+        fallback.reserve(warm_ids.size());
+        for (const auto& id : warm_ids) {
+          auto known = report.gremlins.find(id);
+          gremlin g;
+          if (known != report.gremlins.end()) g = known->second;
+          else g.id = id;
+          g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g, true));
+          fallback.push_back(std::move(g));
+        }
         report.pool.executor = "subprocess";
-        cold_set.insert(cold_set.begin(), warm_set.begin(), warm_set.end());
+        cold_set.insert(cold_set.begin(), std::make_move_iterator(fallback.begin()),
+                        std::make_move_iterator(fallback.end()));
       } else {
-        for (auto& g : warm_set)
-          caf::anon_send(agg, add_error_atom::value, g.id, "not run: " + report.pool.warmup_error);
+        for (const auto& id : warm_ids)
+          caf::anon_send(agg, add_error_atom::value, id, "not run: " + report.pool.warmup_error);
       }
     }
   }
@@ -168,7 +219,7 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
                        std::string("not run: a static gremlin needs a fresh process, and no cold test command was given"));
     } else {
       auto cold = run_phase(std::move(cold_set), false, agg);
-      if (warm_set.empty()) {
+      if (!had_warm) {
         report.pool = cold;
       } else {
         report.pool.restarts += cold.restarts;
@@ -182,6 +233,7 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
              [&](caf::error&) {});
   self->send_exit(agg, caf::exit_reason::user_shutdown);
   if (listener) self->send_exit(listener, caf::exit_reason::user_shutdown);
+  gate->close();  // nothing reaches on_progress after this
   {
     std::lock_guard<std::mutex> guard(mx_);
     report.interrupted = stopped_;

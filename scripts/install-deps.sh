@@ -8,8 +8,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev libboost-dev libboost-filesystem-dev
   catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev libtomlplusplus-dev
-  python3 python3-pytest python3-coverage python3-jsonschema
-  procps util-linux chromium libcaf-doc
+  python3 python3-pytest python3-coverage python3-pytest-cov python3-jsonschema
+  procps util-linux time chromium libcaf-doc
 )
 missing=()
 for p in "${packages[@]}"; do

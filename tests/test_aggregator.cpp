@@ -235,3 +235,19 @@ TEST_CASE_METHOD(system_fixture, "aggregator actor: every subscriber gets each e
   for (auto& h : {la, lb}) self->send_exit(h, caf::exit_reason::user_shutdown);
   self->send_exit(agg, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("result_table: take_sorted_results moves everything out once, counts stay", "[aggregator]") {
+  result_table t(3);
+  t.add_result(worker_result{"b", status::zapped, "t", 1, ""});
+  t.add_result(worker_result{"a", status::survived, "", 1, ""});
+  auto rs = t.take_sorted_results();
+  REQUIRE(rs.size() == 2);
+  CHECK(rs[0].gremlin_id == "a");
+  CHECK(rs[1].gremlin_id == "b");
+  CHECK(t.completed() == 2);
+  CHECK(t.snapshot().completed == 2);
+  // A late result after the take is refused, not recorded as new.
+  CHECK_FALSE(t.add_result(worker_result{"c", status::zapped, "t", 1, ""}));
+  CHECK(t.completed() == 2);
+  CHECK(t.take_sorted_results().empty());
+}

@@ -22,13 +22,17 @@ class json_names {
  public:
   void add(const std::string& raw) {
     if (is_valid_utf8(raw)) {
-      if (names_.emplace(raw, raw).second) taken_.insert(raw);
+      // Only a valid name that holds U+FFFD can collide with a sanitized one (which always
+      // holds one): the others need no memory here.
+      if (raw.find(replacement) != std::string::npos) taken_.insert(raw);
     } else {
       pending_.insert(raw);
     }
   }
-  /// The name of `raw` in the document (an unknown `raw` is added on the way).
+  /// The name of `raw` in the document (an unknown `raw` is added on the way); a valid `raw`
+  /// is returned as it is.
   const std::string& operator()(const std::string& raw) {
+    if (is_valid_utf8(raw)) return raw;
     settle();
     auto it = names_.find(raw);
     if (it != names_.end()) return it->second;
@@ -38,6 +42,8 @@ class json_names {
   }
 
  private:
+  static constexpr const char* replacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+
   void settle() {
     for (const auto& raw : pending_) {
       if (names_.count(raw)) continue;
@@ -50,8 +56,8 @@ class json_names {
     pending_.clear();
   }
 
-  std::map<std::string, std::string> names_;  // raw -> name in the document
-  std::set<std::string> taken_;
+  std::map<std::string, std::string> names_;  // invalid raw -> name in the document
+  std::set<std::string> taken_;               // names holding U+FFFD, valid or given out
   std::set<std::string> pending_;             // invalid raws, named by settle() in sorted order
 };
 

@@ -92,27 +92,60 @@ json result_json(const worker_result& r, const run_report& report, names& n) {
 
 }  // namespace
 
-json to_results_json(const run_report& report) {
-  names n(report);
-  // Sorted by the id as written, which is what a reader sees.
-  std::vector<std::pair<std::string, const worker_result*>> sorted;
-  for (const auto& r : report.results) sorted.emplace_back(n.ids(r.gremlin_id), &r);
+namespace {
+
+/// The results, sorted by the id as written (what a reader sees), each as its JSON object.
+template <class Each>
+void each_result_json(const run_report& report, names& n, Each&& each) {
+  std::vector<std::pair<const std::string*, const worker_result*>> sorted;
+  sorted.reserve(report.results.size());
+  for (const auto& r : report.results) sorted.emplace_back(&n.ids(r.gremlin_id), &r);
   std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  json results = json::array();
-  for (const auto& [id, r] : sorted) results.push_back(result_json(*r, report, n));
+                   [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  for (const auto& [id, r] : sorted) each(result_json(*r, report, n));
+}
+
+/// Everything but the results.
+json head_json(const run_report& report, names& n) {
   json tests = json::object();
   for (const auto& [id, ms] : report.test_durations_ms) tests[n.tests(id)] = {{"duration_ms", ms}};
   return {{"schema", results_schema},       {"rootdir", json_text(report.rootdir)},
           {"interrupted", report.interrupted}, {"summary", summary_json(report)},
-          {"pool", pool_json(report.pool)}, {"tests", tests},
-          {"results", results}};
+          {"pool", pool_json(report.pool)}, {"tests", tests}};
+}
+
+}  // namespace
+
+json to_results_json(const run_report& report) {
+  names n(report);
+  json doc = head_json(report, n);
+  json results = json::array();
+  each_result_json(report, n, [&](json r) { results.push_back(std::move(r)); });
+  doc["results"] = std::move(results);
+  return doc;
 }
 
 void write_results_json(const run_report& report, const std::string& path) {
+  // Streamed: one result's JSON object at a time, so 100k results never sit in memory as a
+  // document. The text is what dump(2) of to_results_json() would give, with "results" last.
   // Every string is valid UTF-8 already; `replace` makes sure dump() cannot throw regardless.
-  write_file_atomically(path, to_results_json(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n",
-                        "results file");
+  names n(report);
+  auto text = head_json(report, n).dump(2, ' ', false, json::error_handler_t::replace);
+  text.pop_back();  // the closing brace; "results" follows
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  text += ",\n  \"results\": [";
+  bool first = true;
+  each_result_json(report, n, [&](const json& r) {
+    auto one = r.dump(2, ' ', false, json::error_handler_t::replace);
+    text += first ? "\n    " : ",\n    ";
+    first = false;
+    for (char c : one) {
+      text += c;
+      if (c == '\n') text += "    ";
+    }
+  });
+  text += first ? "]\n}\n" : "\n  ]\n}\n";
+  write_file_atomically(path, text, "results file");
 }
 
 namespace {

@@ -17,7 +17,7 @@ namespace gremlins {
 /// The outcome of a whole run.
 struct run_report {
   std::vector<worker_result> results;          ///< one per gremlin, sorted by gremlin_id
-  std::map<std::string, gremlin> gremlins;     ///< manifest data by id (may lack some ids)
+  std::map<std::string, gremlin> gremlins;     ///< manifest data by id (lacks ids that came with none)
   std::map<std::string, double> test_durations_ms;  ///< manifest "tests" section, when given
   pool_stats pool;
   double wall_ms = 0;

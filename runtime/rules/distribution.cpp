@@ -26,24 +26,25 @@ buckets weighted_distribute(const std::vector<std::size_t>& weights, std::size_t
   return out;
 }
 
+buckets distribute_indices(distribution strategy, const std::vector<gremlin>& gremlins,
+                           std::size_t workers) {
+  switch (strategy) {
+    case distribution::pull: return round_robin_distribute(gremlins.size(), 1);
+    case distribution::round_robin: return round_robin_distribute(gremlins.size(), workers);
+    case distribution::weighted: {
+      std::vector<std::size_t> weights;
+      weights.reserve(gremlins.size());
+      for (const auto& g : gremlins) weights.push_back(weight_of(g));
+      return weighted_distribute(weights, workers);
+    }
+  }
+  return {};
+}
+
 std::vector<std::vector<gremlin>> distribute(distribution strategy,
                                              const std::vector<gremlin>& gremlins,
                                              std::size_t workers) {
-  buckets idx;
-  switch (strategy) {
-    case distribution::pull:
-      idx = round_robin_distribute(gremlins.size(), 1);
-      break;
-    case distribution::round_robin:
-      idx = round_robin_distribute(gremlins.size(), workers);
-      break;
-    case distribution::weighted: {
-      std::vector<std::size_t> weights;
-      for (const auto& g : gremlins) weights.push_back(weight_of(g));
-      idx = weighted_distribute(weights, workers);
-      break;
-    }
-  }
+  auto idx = distribute_indices(strategy, gremlins, workers);
   std::vector<std::vector<gremlin>> out(idx.size());
   for (std::size_t b = 0; b < idx.size(); ++b)
     for (auto i : idx[b]) out[b].push_back(gremlins[i]);

@@ -20,8 +20,12 @@ buckets round_robin_distribute(std::size_t count, std::size_t workers);
 /// worker (ties: the lowest index). Each bucket lists its items in the order they were placed.
 buckets weighted_distribute(const std::vector<std::size_t>& weights, std::size_t workers);
 
-/// Applies `strategy` to gremlins (weight = covering tests, default 1). `pull` has no static
-/// assignment: everything lands in one shared bucket.
+/// Applies `strategy` to gremlins (weight = covering tests, default 1) as buckets of indices.
+/// `pull` has no static assignment: everything lands in one shared bucket.
+buckets distribute_indices(distribution strategy, const std::vector<gremlin>& gremlins,
+                           std::size_t workers);
+
+/// distribute_indices, with the gremlins copied into their buckets.
 std::vector<std::vector<gremlin>> distribute(distribution strategy,
                                              const std::vector<gremlin>& gremlins,
                                              std::size_t workers);

@@ -10,7 +10,8 @@ result_table::result_table(std::uint32_t total)
 bool result_table::add_result(worker_result r) {
   auto id = r.gremlin_id;
   auto verdict = r.verdict;
-  if (!results_.emplace(std::move(id), std::move(r)).second) return false;
+  if (taken_ || !results_.emplace(std::move(id), std::move(r)).second) return false;
+  ++completed_;
   ++counts_[static_cast<std::size_t>(verdict)];
   // More results than announced (ids outside the run) still count: total never lags.
   total_ = std::max(total_, completed());
@@ -29,6 +30,17 @@ std::vector<worker_result> result_table::sorted_results() const {
   std::vector<worker_result> out;
   out.reserve(results_.size());
   for (const auto& kv : results_) out.push_back(kv.second);
+  std::sort(out.begin(), out.end(),
+            [](const worker_result& a, const worker_result& b) { return a.gremlin_id < b.gremlin_id; });
+  return out;
+}
+
+std::vector<worker_result> result_table::take_sorted_results() {
+  std::vector<worker_result> out;
+  out.reserve(results_.size());
+  for (auto& kv : results_) out.push_back(std::move(kv.second));
+  results_.clear();
+  taken_ = true;
   std::sort(out.begin(), out.end(),
             [](const worker_result& a, const worker_result& b) { return a.gremlin_id < b.gremlin_id; });
   return out;

@@ -22,13 +22,18 @@ public:
   bool add_error(const std::string& gremlin_id, const std::string& message);
   /// All results, sorted by gremlin id.
   std::vector<worker_result> sorted_results() const;
+  /// All results, sorted by gremlin id, moved out: the table keeps its counts but takes no
+  /// more results afterwards (a late one could not be told from a duplicate).
+  std::vector<worker_result> take_sorted_results();
   /// Completed, total, counts per status, time since construction.
   progress snapshot() const;
-  std::uint32_t completed() const { return static_cast<std::uint32_t>(results_.size()); }
+  std::uint32_t completed() const { return completed_; }
 
 private:
   std::uint32_t total_;
   std::unordered_map<std::string, worker_result> results_;
+  std::uint32_t completed_ = 0;
+  bool taken_ = false;
   std::vector<std::uint32_t> counts_;
   std::chrono::steady_clock::time_point started_;
 };
