@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -87,5 +89,56 @@ std::optional<std::string> environment_value(int pid, const std::string& key) {
 }
 
 bool become_subreaper() { return ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0; }
+
+void descendant_sweeper::ended(int pid) {
+  direct_.erase(pid);
+  if (!recent_.insert(pid).second) return;
+  recent_order_.push_back(pid);
+  if (recent_order_.size() > 1024) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+}
+
+bool descendant_sweeper::sweep(const std::function<bool(int)>& foreign,
+                               const std::function<bool(std::uint64_t)>& ended, bool wait) {
+  for (int pid : own_children()) {
+    if (direct_.count(pid) || foreign(pid) || escaped_.count(pid)) continue;
+    auto st = read_proc_stat(pid);
+    if (st && st->state == 'Z') {
+      // A member of one of our runs' groups, re-parented to us and killed with its group.
+      if (direct_.count(st->pgrp) || recent_.count(st->pgrp)) ::waitpid(pid, nullptr, WNOHANG);
+      continue;
+    }
+    auto token = environment_value(pid, run_token_variable);
+    if (!token || token->compare(0, prefix_.size(), prefix_) != 0) continue;
+    escaped_.emplace(pid, std::stoull(token->substr(prefix_.size())));
+  }
+  for (auto it = escaped_.begin(); it != escaped_.end();) {
+    int pid = it->first;
+    bool end = ended(it->second);
+    if (end) {
+      auto st = read_proc_stat(pid);
+      if (st && st->state != 'Z') {
+        if (st->pgrp == pid) ::kill(-pid, SIGKILL);
+        ::kill(pid, SIGKILL);
+      }
+    }
+    pid_t rc;
+    do rc = ::waitpid(pid, nullptr, end && wait ? 0 : WNOHANG);
+    while (rc < 0 && errno == EINTR);
+    if (rc == pid || (rc < 0 && errno == ECHILD)) it = escaped_.erase(it);
+    else ++it;
+  }
+  return !escaped_.empty();
+}
+
+bool descendant_sweeper::has_own_child() const {
+  for (int pid : own_children()) {
+    auto st = read_proc_stat(pid);
+    if (st && (direct_.count(st->pgrp) || recent_.count(st->pgrp))) return true;
+  }
+  return false;
+}
 
 }  // namespace gremlins::process_detail
