@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev libboost-dev libboost-filesystem-dev
   catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev libtomlplusplus-dev
+  libsqlitecpp-dev libsqlite3-dev sqlite3
   python3 python3-pytest python3-coverage python3-pytest-cov python3-jsonschema
   procps util-linux time chromium libcaf-doc
 )
