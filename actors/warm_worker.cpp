@@ -280,6 +280,12 @@ void on_line(warm_pointer self, const std::string& line) {
     }
     return broken(self, "the worker reported an error", line);
   }
+  if (st.ph == phase::starting) {
+    // A valid event, but too early: the warm-up fails (and is retried), as for a bad line.
+    st.warmup_problem = "the worker broke the protocol before ready (an event before ready): " + line.substr(0, 2000);
+    st.runner->kill_group(st.token, SIGKILL);
+    return;
+  }
   if (st.ph != phase::ready) return broken(self, "an event before ready", line);
   if (auto* s = std::get_if<protocol::started_event>(&ev)) {
     if (st.in_flight.empty() || st.in_flight.front().g.id != s->gremlin)

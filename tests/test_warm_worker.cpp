@@ -285,8 +285,8 @@ TEST_CASE("restarts: a crash is retried once when configured, otherwise blamed a
 
 // A bad line before `ready` is a warm-up failure, reported at once with the line (not a
 // broken worker that answers no warm-up waiter).
-TEST_CASE("warm-up: a bad line before ready (protocol 2, garbage) fails the warm-up at once", "[warm]") {
-  std::string flag = GENERATE(as<std::string>{}, "--ready-protocol 2", "--garbage-before-ready");
+TEST_CASE("warm-up: a bad line before ready (protocol 2, garbage, a result) fails the warm-up at once", "[warm]") {
+  std::string flag = GENERATE(as<std::string>{}, "--ready-protocol 2", "--garbage-before-ready", "--result-before-ready");
   scratch_dir dir;
   auto mark = unique_marker();
   auto cfg = base_config(1);
@@ -297,9 +297,10 @@ TEST_CASE("warm-up: a bad line before ready (protocol 2, garbage) fails the warm
   auto took = std::chrono::steady_clock::now() - started;
   INFO(flag << ": " << report.pool.warmup_error);
   CHECK(report.pool.warmup_completed == 0);
-  CHECK(report.pool.warmup_error.find(flag == "--garbage-before-ready" ? "warming up, not json"
-                                                                        : "protocol 2 is not supported") !=
-        std::string::npos);
+  auto expected = flag == "--garbage-before-ready"  ? "warming up, not json"
+                  : flag == "--result-before-ready" ? "an event before ready"
+                                                    : "protocol 2 is not supported";
+  CHECK(report.pool.warmup_error.find(expected) != std::string::npos);
   CHECK(took < std::chrono::seconds(8));  // no wait for the scheduler's own 12 s request limit
   REQUIRE(report.results.size() == 1);
   CHECK(report.results[0].verdict == status::error);

@@ -14,6 +14,7 @@
 //   --warmup-error           send an `error` event instead of `ready`
 //   --ready-protocol N       the protocol version `ready` claims (default 1)
 //   --garbage-before-ready   write a line that is not JSON before `ready`
+//   --result-before-ready    write a valid `result` line before `ready`
 //   --state-dir D            where counters live (warm-up failures, one-shot deaths)
 //   --pid-file F             append "<pid>\n" when ready
 //   --gremlin-ms N           every gremlin takes N ms (in the child under fork)
@@ -70,6 +71,7 @@ struct options {
   bool warmup_error = false;
   int ready_protocol = 1;
   bool garbage_before_ready = false;
+  bool result_before_ready = false;
   std::string state_dir;
   std::string pid_file;
   long gremlin_ms = 0;
@@ -136,6 +138,7 @@ options parse(int argc, char** argv) {
     else if (a == "--warmup-error") o.warmup_error = true;
     else if (a == "--ready-protocol") o.ready_protocol = std::stoi(value());
     else if (a == "--garbage-before-ready") o.garbage_before_ready = true;
+    else if (a == "--result-before-ready") o.result_before_ready = true;
     else if (a == "--state-dir") o.state_dir = value();
     else if (a == "--pid-file") o.pid_file = value();
     else if (a == "--gremlin-ms") o.gremlin_ms = std::stol(value());
@@ -196,6 +199,8 @@ void warm_up(const options& o) {
     for (;;) ::pause();
   }
   if (o.garbage_before_ready) write_all(reply_fd, "warming up, not json\n");
+  if (o.result_before_ready)
+    send({{"event", "result"}, {"gremlin", "early"}, {"status", "survived"}, {"killing_test", nullptr}, {"ms", 0}});
   if (!o.pid_file.empty()) std::ofstream(o.pid_file, std::ios::app) << ::getpid() << "\n";
   send({{"event", "ready"}, {"protocol", o.ready_protocol}, {"pid", ::getpid()}, {"capabilities", o.capabilities}});
 }
