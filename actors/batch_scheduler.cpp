@@ -53,6 +53,8 @@ struct scheduler_state {
   std::deque<work_item> shared;  ///< pull mode
   std::uint32_t pending = 0;     ///< gremlins of this run without a result
   std::optional<caf::typed_response_promise<pool_stats>> done;
+  std::optional<caf::typed_response_promise<pool_stats>> warming;  ///< the warm-up, until answered
+  bool stopped = false;
   pool_stats stats;
   std::uint32_t respawns = 0;    ///< replacement worker actors (capped by max_restarts)
   bool finished = false;
@@ -295,6 +297,16 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
       auto rp = self->make_response_promise<pool_stats>();
       auto answered = std::make_shared<std::size_t>(0);
       auto& st = self->state;
+      st.warming = rp;
+      // Answered once: when every worker has answered, or at once when the run is stopped
+      // (killed workers never answer a warm-up they had accepted).
+      auto answer = [=]() mutable {
+        auto& state = self->state;
+        if (!state.warming) return;
+        state.stats.is_warmed_up = state.stats.warmup_completed == state.slots.size();
+        state.warming->deliver(state.stats);
+        state.warming.reset();
+      };
       auto limit = warmup_bound(st.setup.cfg, layer::scheduler);
       for (auto& s : st.slots) {
         self->request(s.handle, limit, warmup_atom::value)
@@ -306,15 +318,12 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
                 stats.executor = rep.executor;
               }
               else if (stats.warmup_error.empty()) stats.warmup_error = rep.error;
-              if (++*answered == self->state.slots.size()) {
-                stats.is_warmed_up = stats.warmup_completed == self->state.slots.size();
-                rp.deliver(stats);
-              }
+              if (++*answered == self->state.slots.size()) answer();
             },
             [=](const caf::error& err) mutable {
               auto& stats = self->state.stats;
               if (stats.warmup_error.empty()) stats.warmup_error = "warm-up: " + caf::to_string(err);
-              if (++*answered == self->state.slots.size()) rp.deliver(stats);
+              if (++*answered == self->state.slots.size()) answer();
             });
       }
       return rp;
@@ -322,6 +331,11 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
     [=](run_atom, std::vector<gremlin>& gs) -> caf::result<pool_stats> {
       auto& st = self->state;
       if (st.done) return caf::make_error(caf::sec::runtime_error, "a scheduler runs once");
+      if (st.stopped) {
+        for (auto& g : gs) record(self, worker_result{g.id, status::error, {}, 0,
+                                                      "cancelled: the run was stopped before this gremlin started"});
+        return st.stats;
+      }
       ensure_workers(self);
       st.done = self->make_response_promise<pool_stats>();
       enqueue(self, std::move(gs));
@@ -347,6 +361,12 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
         s.alive = false;
       }
       st.pending = 0;
+      st.stopped = true;
+      if (st.warming) {
+        if (st.stats.warmup_error.empty()) st.stats.warmup_error = "the run was stopped during the warm-up";
+        st.warming->deliver(st.stats);
+        st.warming.reset();
+      }
       maybe_finish(self);
     },
   };

@@ -212,7 +212,17 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
       }
     }
   }
-  if (!cold_set.empty()) {
+  bool stopped_now;
+  {
+    std::lock_guard<std::mutex> guard(mx_);
+    stopped_now = stopped_;
+  }
+  if (!cold_set.empty() && stopped_now) {
+    // Interrupted during the warm phase: the cold phase does not start.
+    for (auto& g : cold_set)
+      caf::anon_send(agg, add_error_atom::value, g.id,
+                     std::string("cancelled: the run was stopped before this gremlin started"));
+  } else if (!cold_set.empty()) {
     if (cmd_.argv.empty()) {
       for (auto& g : cold_set)
         caf::anon_send(agg, add_error_atom::value, g.id,

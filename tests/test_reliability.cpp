@@ -228,3 +228,35 @@ TEST_CASE("a timeout is confirmed with a doubled limit before it counts as detec
   CHECK_THAT(results.output("g_hang"), Catch::Contains("confirmed: the first run also exceeded its limit of 1000 ms"));
   CHECK(results.status("g_fast") == "zapped");
 }
+
+TEST_CASE("Ctrl-C during the warm-up or the warm phase ends the run: no cold phase after it", "[reliability]") {
+  auto during = GENERATE(as<std::string>{}, "warm-up", "warm phase");
+  w::scratch_dir dir;
+  auto mark = w::unique_marker();
+  auto manifest = dir / "manifest.json";
+  std::ofstream(manifest) << R"({"version": 1, "gremlins": [{"id": "z000"}, {"id": "s001"}, {"id": "st9", "static": true}]})";
+  auto cold_ran = dir / "cold_ran";
+  auto worker = during == "warm-up" ? w::fault_worker(mark, "--never-ready")
+                                    : w::fault_worker(mark, "--hang-on z000 --capabilities inprocess");
+  auto json = dir / "results.json";
+  // The cold command passes its baseline, and leaves a file when it runs for a gremlin.
+  t::cli_process cli({"run", "--manifest", manifest, "--worker-command", worker, "--warmup-timeout", "60",
+                      "--timeout", "60", "--json", json, "-q", "--", "sh", "-c",
+                      "[ -z \"$ACTIVE_GREMLIN\" ] || touch " + cold_ran});
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (w::processes_with(mark).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(500ms);  // the worker is warming up (or hanging on z000)
+  cli.signal(SIGINT);
+  auto r = cli.wait(30s);
+  INFO(during << "\n" << r.err);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 130);
+  CHECK(r.wall_ms < 20000);
+  CHECK_FALSE(t::exists(cold_ran));
+  w::results_file results(json);
+  REQUIRE(results.doc.is_object());
+  CHECK(results.doc["results"].size() == 3);
+  CHECK_THAT(results.output("st9"), Catch::StartsWith("cancelled:"));
+  CHECK(w::leftovers(mark).empty());
+}
