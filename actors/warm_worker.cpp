@@ -220,6 +220,7 @@ void on_ready(warm_pointer self, const protocol::ready_event& e) {
   }
   st.exec = wanted;
   st.ph = phase::ready;
+  st.warmup_failures = 0;  // a later replacement process gets every attempt again
   st.report = warmup_report{true, ms_since(st.started_at), to_string(wanted), {}};
   answer_waiters(self);
   flush(self);
