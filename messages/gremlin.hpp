@@ -26,13 +26,14 @@ struct gremlin {
   bool is_static = false;          ///< runs at import time: needs a fresh process
   double tests_ms = 0;             ///< baseline duration of the covering tests (0: unknown)
   std::int64_t timeout_ms = 0;     ///< this gremlin's time limit, set by the runtime
+  std::string fingerprint;         ///< of all its verdict depends on (manifest; "" unknown)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gremlin& x) {
   return f(caf::meta::type_name("gremlin"), x.id, x.file, x.line, x.column, x.end_line,
            x.end_column, x.operator_name, x.description, x.original, x.replacement, x.tests,
-           x.has_tests, x.is_static, x.tests_ms, x.timeout_ms);
+           x.has_tests, x.is_static, x.tests_ms, x.timeout_ms, x.fingerprint);
 }
 
 /// Weight of a gremlin for weighted distribution: its covering tests, at least 1.

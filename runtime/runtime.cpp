@@ -11,6 +11,7 @@
 
 #include "actors/batch_scheduler.hpp"
 #include "actors/cold_worker.hpp"
+#include "actors/remote_slot.hpp"
 #include "actors/result_aggregator.hpp"
 #include "actors/warm_worker.hpp"
 #include "caf/actor_system.hpp"
@@ -30,7 +31,8 @@ namespace {
 
 bool has_manifest_data(const gremlin& g) {
   return !g.file.empty() || g.line > 0 || !g.operator_name.empty() || !g.description.empty() ||
-         !g.original.empty() || !g.replacement.empty() || g.has_tests || g.is_static || g.tests_ms > 0;
+         !g.original.empty() || !g.replacement.empty() || g.has_tests || g.is_static || g.tests_ms > 0 ||
+         !g.fingerprint.empty();
 }
 
 // The caller's progress callback, for as long as run() has not returned. A progress message
@@ -66,8 +68,13 @@ progress_listener::behavior_type progress_forwarder(progress_listener::pointer,
 }  // namespace
 
 gremlin_runtime::gremlin_runtime(pool_config cfg, command_spec cmd)
-    : cfg_(cfg), cmd_(std::move(cmd)) {
+    : gremlin_runtime(cfg, std::move(cmd), remote_config{}) {}
+
+gremlin_runtime::gremlin_runtime(pool_config cfg, command_spec cmd, remote_config remote)
+    : cfg_(cfg), cmd_(std::move(cmd)), remote_(std::move(remote)) {
   if (auto err = validate(cfg_)) throw std::invalid_argument(*err);
+  if (remote_.enabled())
+    if (auto why = tls_problem(remote_.tls)) throw std::invalid_argument(*why);
   runner_ = std::make_shared<process_runner>();
   sys_cfg_ = std::make_unique<caf::actor_system_config>();
   sys_cfg_->add_message_types<caf::id_block::gremlin_actors>();
@@ -75,10 +82,20 @@ gremlin_runtime::gremlin_runtime(pool_config cfg, command_spec cmd)
   // work, where work stealing keeps idle threads polling (measured: ~3 ms CPU per warm gremlin).
   sys_cfg_->set("scheduler.policy", caf::atom("sharing"));
   sys_cfg_->set("scheduler.max-threads", std::max(2u, default_max_workers()));
+  if (remote_.enabled()) {
+    configure_remoting(*sys_cfg_, remote_.tls);  // the middleman, and TLS (docs/nodes.md)
+    if (remote_.tls.enabled()) set_tls_log(remote_.log);
+  }
   sys_ = std::make_unique<caf::actor_system>(*sys_cfg_);
 }
 
+std::vector<std::string> gremlin_runtime::connect_nodes(const std::vector<gremlin>& gremlins) {
+  if (!remote_.enabled()) return {};
+  return gremlins::connect_nodes(*sys_, remote_, cmd_, gremlins, nodes_);
+}
+
 gremlin_runtime::~gremlin_runtime() {
+  nodes_.clear();
   sys_.reset();     // joins the actor threads: no worker can start a process any more
   runner_.reset();  // kills and reaps whatever is left
 }
@@ -119,7 +136,26 @@ pool_stats gremlin_runtime::run_phase(std::vector<gremlin> gs, bool warm, const 
   auto runner = runner_;
   auto cmd = cmd_;
   auto cfg = cfg_;
-  if (warm)
+  if (remote_.enabled()) {
+    // Local slots first, then every node's that can run this phase (docs/nodes.md).
+    auto plan = std::make_shared<slot_plan>(
+        plan_slots(remote_.local_workers.value_or(cfg_.max_workers), nodes_, warm));
+    setup.workers = static_cast<std::uint32_t>(plan->labels.size());
+    setup.slot_nodes = plan->labels;
+    if (setup.workers == 0) {
+      auto why = std::string("not run: no worker can run it (no local worker, and no node offers ") +
+                 (warm ? "a worker command)" : "a test command)");
+      for (auto& g : gs) caf::anon_send(agg, add_error_atom::value, g.id, why);
+      pool_stats none;
+      none.executor = setup.executor;
+      return none;
+    }
+    setup.make_worker = [runner, cmd, cfg, warm, plan](caf::actor_system& sys, std::uint32_t slot) {
+      if (const auto* node = plan->node[slot])
+        return spawn_remote_slot(sys, node->handle, node->where.text(), slot_request{warm, cfg});
+      return warm ? spawn_warm_worker(sys, runner, cmd, cfg, slot) : spawn_cold_worker(sys, runner, cmd, cfg, slot);
+    };
+  } else if (warm)
     setup.make_worker = [runner, cmd, cfg](caf::actor_system& sys, std::uint32_t slot) {
       return spawn_warm_worker(sys, runner, cmd, cfg, slot);
     };
@@ -235,6 +271,15 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
         report.pool.restarts += cold.restarts;
         report.pool.batches += cold.batches;
         report.pool.workers = std::max(report.pool.workers, cold.workers);
+        for (const auto& n : cold.nodes) {  // with worker nodes: who ran what, over both phases
+          auto it = std::find_if(report.pool.nodes.begin(), report.pool.nodes.end(),
+                                 [&](const pool_node& x) { return x.address == n.address; });
+          if (it == report.pool.nodes.end()) report.pool.nodes.push_back(n);
+          else {
+            it->workers = std::max(it->workers, n.workers);
+            it->gremlins += n.gremlins;
+          }
+        }
       }
     }
   }

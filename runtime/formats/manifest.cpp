@@ -192,6 +192,7 @@ gremlin parse_gremlin(const json& item, std::size_t n, const checker& c) {
   g.description = c.str(item, ptr, field, "description");
   g.original = c.str(item, ptr, field, "original");
   g.replacement = c.str(item, ptr, field, "replacement");
+  g.fingerprint = c.str(item, ptr, field, "fingerprint");
   if (auto it = item.find("tests"); it != item.end()) {
     if (!it->is_array()) c.fail(ptr + "/tests", field + ".tests", "expected a list of test ids, got " + it->dump());
     g.has_tests = true;

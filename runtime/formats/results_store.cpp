@@ -79,12 +79,12 @@ results_store::~results_store() {
   if (writer_.joinable()) writer_.join();
 }
 
-std::map<std::string, stored_result> results_store::load() const {
-  std::map<std::string, stored_result> out;
+std::map<std::string, stored_verdict> results_store::load() const {
+  std::map<std::string, stored_verdict> out;
   SQLite::Statement q(db_->handle,
                       "SELECT gremlin_id, status, killing_test, execution_time_ms, error_output, fingerprint FROM results");
   while (q.executeStep()) {
-    stored_result s;
+    stored_verdict s;
     s.result.gremlin_id = q.getColumn(0).getString();
     s.result.verdict = parse_status(q.getColumn(1).getString()).value_or(status::error);
     s.result.killing_test = q.getColumn(2).getString();
@@ -100,7 +100,7 @@ std::map<std::string, stored_result> results_store::load() const {
 void results_store::record(const worker_result& r, const std::string& fingerprint) {
   {
     std::lock_guard<std::mutex> guard(mx_);
-    queue_.push_back(stored_result{r, fingerprint});
+    queue_.push_back(stored_verdict{r, fingerprint});
   }
   wake_.notify_one();
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "messages/worker_result.hpp"
+#include "runtime/rules/reuse.hpp"
 
 namespace gremlins {
 
@@ -28,12 +29,6 @@ namespace gremlins {
 class store_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
-};
-
-/// One stored verdict.
-struct stored_result {
-  worker_result result;
-  std::string fingerprint;  ///< of everything the verdict depends on ("" when unknown)
 };
 
 /// The store's schema version; a file with a higher one is refused.
@@ -50,7 +45,7 @@ class results_store {
   results_store& operator=(const results_store&) = delete;
 
   /// Every stored verdict, by gremlin id.
-  std::map<std::string, stored_result> load() const;
+  std::map<std::string, stored_verdict> load() const;
   /// Queues `r` (replacing what the store holds for its gremlin); written on the store's thread.
   void record(const worker_result& r, const std::string& fingerprint);
   /// Removes every stored verdict (a forced full run starts from nothing).
@@ -67,7 +62,7 @@ class results_store {
   std::unique_ptr<db> db_;
   mutable std::mutex mx_;
   std::condition_variable wake_, drained_;
-  std::deque<stored_result> queue_;
+  std::deque<stored_verdict> queue_;
   bool writing_ = false;
   bool stopping_ = false;
   std::string write_error_;
