@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "cli/options.hpp"
+#include "runtime/formats/input_file.hpp"
 
 namespace gremlins {
 
@@ -198,8 +199,11 @@ std::vector<file_setting> settings_of(const file_context& ctx, const toml::table
 }
 
 toml::table parse(const std::string& path, const std::string& shown) {
+  // Read as every input is (close-on-exec, no device, no endless stream), then parsed.
+  input_file in = read_input_file(path, 64u << 20);
+  if (!in.problem.empty()) throw config_error(shown + ": " + in.problem);
   try {
-    return toml::parse_file(path);
+    return toml::parse(in.text, path);
   } catch (const toml::parse_error& e) {
     throw config_error(shown + ":" + std::to_string(e.source().begin.line) + ":" +
                        std::to_string(e.source().begin.column) + ": TOML syntax error: " +

@@ -12,6 +12,7 @@
 #include "cli/options.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/stop_watch.hpp"
 
 namespace {
 
@@ -49,6 +50,8 @@ int config_command(run_options& opts, const CLI::App& app) {
 int main(int argc, char** argv) {
   // The runtime decides which gremlin is active; an inherited one would corrupt the baseline.
   unsetenv("ACTIVE_GREMLIN");
+  // `gremlin-actors ... | head`: a closed console makes writes fail instead of killing us.
+  ignore_sigpipe();
   CLI::App app{"gremlin-actors: runs mutation-testing gremlins in parallel on an actor runtime"};
   app.set_version_flag("--version", std::string("gremlin-actors ") + GREMLINS_VERSION);
   app.require_subcommand(1);

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "runtime/formats/run_report.hpp"
+
 namespace gremlins {
 
 namespace {
@@ -33,6 +35,16 @@ std::string bar(double percentage, std::size_t width) {
   auto full = static_cast<std::size_t>(percentage / 100.0 * width);
   if (full > width) full = width;
   return "[" + std::string(full, '#') + std::string(width - full, '.') + "]";
+}
+
+// run_report's rule for a cancelled gremlin, for one result of a run being stopped.
+bool is_cancelled_while_stopping(const worker_result& r) {
+  static const run_report stopping = [] {
+    run_report s;
+    s.interrupted = true;
+    return s;
+  }();
+  return is_cancelled(stopping, r);
 }
 
 }  // namespace
@@ -74,26 +86,57 @@ std::string progress_line::plain_text(const progress& p, double now) const {
                      p.count(status::survived), rate, eta_of(p, rate));
 }
 
-void progress_line::draw(const progress& p, double now) {
-  if (options_.is_tty) {
-    std::string text = tty_text(p, now, options_.color);
-    // Colour codes take no room on screen; pad over what the previous, longer line left.
-    std::size_t width = tty_text(p, now, false).size();
-    std::string pad(last_width_ > width ? last_width_ - width : 0, ' ');
-    std::fputs(("\r" + text + pad).c_str(), out_);
-    last_width_ = width;
-  } else {
-    std::fputs(plain_text(p, now).c_str(), out_);
-    last_bucket_ = static_cast<unsigned>(p.percentage()) / options_.plain_step_percent;
-  }
-  std::fflush(out_);
-  last_draw_ms_ = now;
-  pending_ = false;
+// An interrupted run: how many were tested of all, and no rate or time left (the rest was
+// cancelled, not tested: a rate or 100 % would count what never ran).
+std::string progress_line::stopped_tty_text(const progress& p, bool c) const {
+  std::uint32_t tested = p.completed >= not_tested_ ? p.completed - not_tested_ : 0;
+  double share = p.total == 0 ? 0 : 100.0 * tested / p.total;
+  return fmt::format("interrupted: {}/{} tested {:3.0f}% {} {} {}", tested, p.total, share, bar(share, 20),
+                     paint(fmt::format("zapped {}", p.count(status::zapped)), "\x1b[32m", c),
+                     paint(fmt::format("survived {}", p.count(status::survived)), "\x1b[31m", c));
 }
 
-void progress_line::update(const progress& p, const worker_result& /*last*/) {
+std::string progress_line::stopped_plain_text(const progress& p) const {
+  std::uint32_t tested = p.completed >= not_tested_ ? p.completed - not_tested_ : 0;
+  double share = p.total == 0 ? 0 : 100.0 * tested / p.total;
+  return fmt::format("gremlin-actors: interrupted: {} of {} gremlins tested ({:.0f}%), zapped {}, "
+                     "survived {}\n",
+                     tested, p.total, share, p.count(status::zapped), p.count(status::survived));
+}
+
+bool progress_line::is_stopping() const { return options_.stopping && options_.stopping(); }
+
+void progress_line::draw(const progress& p, double now) {
+  bool ok;
+  if (options_.is_tty) {
+    std::string text = stopped_ ? stopped_tty_text(p, options_.color) : tty_text(p, now, options_.color);
+    // Colour codes take no room on screen; pad over what the previous, longer line left.
+    std::size_t width = (stopped_ ? stopped_tty_text(p, false) : tty_text(p, now, false)).size();
+    std::string pad(last_width_ > width ? last_width_ - width : 0, ' ');
+    ok = std::fputs(("\r" + text + pad).c_str(), out_) != EOF;
+    last_width_ = width;
+  } else {
+    ok = std::fputs((stopped_ ? stopped_plain_text(p) : plain_text(p, now)).c_str(), out_) != EOF;
+    last_bucket_ = static_cast<unsigned>(p.percentage()) / options_.plain_step_percent;
+  }
+  ok = std::fflush(out_) == 0 && ok;
+  // The reader has gone (EPIPE), the terminal hung up (EIO), the disk is full: stop drawing.
+  if (!ok) lost_ = true;
+  last_draw_ms_ = now;
+  pending_ = false;
+  drawn_stopped_ = stopped_;
+}
+
+bool progress_line::output_lost() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (options_.quiet || finished_) return;
+  return lost_;
+}
+
+void progress_line::update(const progress& p, const worker_result& last) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (options_.quiet || finished_ || lost_) return;
+  if (!stopped_ && is_stopping()) stopped_ = true;
+  if (stopped_ && is_cancelled_while_stopping(last)) ++not_tested_;
   double now = now_ms(p);
   last_ = p;
   last_now_ = now;
@@ -102,6 +145,8 @@ void progress_line::update(const progress& p, const worker_result& /*last*/) {
   bool due;
   if (options_.is_tty) {
     due = !seen_ || done || now - last_draw_ms_ >= options_.tty_interval_ms;
+  } else if (stopped_) {
+    due = done;  // one interrupted line at the end, not one per cancellation
   } else {
     unsigned bucket = static_cast<unsigned>(p.percentage()) / options_.plain_step_percent;
     due = done || bucket > last_bucket_ || now - last_draw_ms_ >= options_.plain_interval_ms;
@@ -114,9 +159,11 @@ void progress_line::finish() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (options_.quiet || finished_) return;
   finished_ = true;
-  if (!seen_) return;
+  if (!seen_ || lost_) return;
+  if (!stopped_ && is_stopping()) stopped_ = true;
+  if (stopped_ && !drawn_stopped_) pending_ = true;  // the last line says it was interrupted
   if (pending_) draw(last_, last_now_);
-  if (options_.is_tty) {
+  if (options_.is_tty && !lost_) {
     std::fputs("\n", out_);
     std::fflush(out_);
   }

@@ -1,7 +1,9 @@
 #pragma once
 // Live progress on the console, fed by the result aggregator's progress events.
 
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -18,10 +20,16 @@ struct progress_options {
   double tty_interval_ms = 100;     ///< at most 10 redraws a second
   double plain_interval_ms = 5000;  ///< a plain line at least every 5 s of progress...
   unsigned plain_step_percent = 10; ///< ...or whenever another 10 % is done
+  /// True once the run is being stopped (a signal): from then on the cancelled results
+  /// (run_report.hpp, is_cancelled) count as not tested, and the line says "interrupted",
+  /// with no rate and no time left. Empty: never.
+  std::function<bool()> stopping;
 };
 
 /// Progress display: a single updating line on a terminal, periodic lines in a CI log.
 /// Thread-safe; the time base is the aggregator's `elapsed_ms` (a clock of its own when 0).
+/// A write that fails (the reader of a pipe has gone, a terminal hung up) ends the drawing:
+/// nothing more is written, and the run is not disturbed.
 class progress_line {
  public:
   /// Writes to `out` (not owned).
@@ -36,9 +44,15 @@ class progress_line {
   /// Draws the last state if it was not drawn yet and ends the line. Idempotent.
   void finish();
 
+  /// True when a write to `out` failed: nothing is drawn any more.
+  bool output_lost();
+
  private:
   std::string tty_text(const progress& p, double now_ms, bool color) const;
   std::string plain_text(const progress& p, double now_ms) const;
+  std::string stopped_tty_text(const progress& p, bool color) const;
+  std::string stopped_plain_text(const progress& p) const;
+  bool is_stopping() const;
   double now_ms(const progress& p) const;
   void draw(const progress& p, double now);
 
@@ -54,6 +68,10 @@ class progress_line {
   unsigned last_bucket_ = 0;    ///< plain mode: the last 10 % step printed
   std::size_t last_width_ = 0;  ///< TTY mode: visible width of the line on screen
   double started_ms_ = 0;       ///< own clock, for snapshots without elapsed_ms
+  bool stopped_ = false;        ///< the run is being stopped: the line says interrupted
+  bool drawn_stopped_ = false;  ///< the interrupted state was drawn
+  std::uint32_t not_tested_ = 0;  ///< cancelled results seen since the stop
+  bool lost_ = false;           ///< a write failed
 };
 
 /// True when stdout is a terminal.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/fail_under.hpp"
 #include "cli/progress_line.hpp"
 #include "runtime/formats/console_report.hpp"
 #include "runtime/formats/elements_report.hpp"
@@ -50,10 +51,19 @@ int report_command(const report_command_options& o, std::FILE* out, std::FILE* e
     c.mention_unplaced = !o.report_elements.empty() || !o.report_html.empty();
     std::fputs(render_console_report(report, c).c_str(), out);
   }
-  if (o.fail_under && s.score < *o.fail_under) {
-    std::fprintf(err, "gremlin-actors report: score %.2f%% is below --fail-under %.2f%%\n", s.score,
-                 *o.fail_under);
-    return exit_below_threshold;
+  if (o.fail_under) {
+    auto check = check_fail_under(s, *o.fail_under);
+    if (check.no_verdict) {
+      std::fprintf(err, "gremlin-actors report: no gremlin got a verdict (%u gremlins, %u errors): there "
+                        "is no score to hold to --fail-under %.2f%%\n",
+                   s.total, s.count(status::error), check.threshold);
+      return exit_below_threshold;
+    }
+    if (check.below) {
+      std::fprintf(err, "gremlin-actors report: score %.2f%% is below --fail-under %.2f%%\n", check.score,
+                   check.threshold);
+      return exit_below_threshold;
+    }
   }
   return exit_ok;
 }

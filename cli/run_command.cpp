@@ -1,21 +1,26 @@
-// `gremlin-actors run`. The order of a run: check every input (exit 2 before anything runs),
-// baseline (exit 4 when it fails), gremlins, reports, exit code.
+// `gremlin-actors run`. The order of a run: check every input and output path (exit 2 before
+// anything runs), baseline (exit 4 when it fails), gremlins, reports, exit code. From the start
+// a stop_watch (cli/stop_watch.hpp) turns SIGINT, SIGTERM, SIGHUP and a closed standard output
+// into a stop of whatever runs, with the results so far kept.
 
 #include "cli/run_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <functional>
 #include <fmt/core.h>
 #include <iostream>
-#include <thread>
 #include <unistd.h>
 
 #include "cli/config_merge.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/fail_under.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/pytest_mode.hpp"
+#include "cli/stop_watch.hpp"
+#include "runtime/formats/atomic_file.hpp"
 #include "runtime/formats/manifest.hpp"
 #include "runtime/process/runner.hpp"
 #include "runtime/formats/elements_report.hpp"
@@ -34,44 +39,9 @@ struct refusal : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Ctrl-C reaches a handler that may only write to a pipe; a plain thread reads it and asks
-// the runtime to stop, so the run ends with the results so far (exit 130).
-int interrupt_pipe[2] = {-1, -1};
-
-extern "C" void on_interrupt(int) {
-  char c = 'i';
-  [[maybe_unused]] auto n = ::write(interrupt_pipe[1], &c, 1);
-}
-
-class interrupt_watch {
-public:
-  explicit interrupt_watch(std::function<void()> stop) {
-    if (::pipe(interrupt_pipe) != 0) return;
-    thread_ = std::thread([this, stop] {
-      char c = 0;
-      while (::read(interrupt_pipe[0], &c, 1) < 0 && errno == EINTR) {}
-      if (c == 'i') {
-        interrupted_ = true;
-        stop();
-      }
-    });
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-  }
-  ~interrupt_watch() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    char c = 'q';
-    [[maybe_unused]] auto n = ::write(interrupt_pipe[1], &c, 1);
-    if (thread_.joinable()) thread_.join();
-    ::close(interrupt_pipe[0]);
-    ::close(interrupt_pipe[1]);
-  }
-  bool interrupted() const { return interrupted_; }
-
-private:
-  std::thread thread_;
-  std::atomic<bool> interrupted_{false};
+/// An output path that cannot be written: printed as "gremlin-actors: --json <reason>".
+struct output_refusal : refusal {
+  using refusal::refusal;
 };
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -139,26 +109,76 @@ std::vector<gremlin> load_gremlins(const run_options& o, run_report& report) {
   int given = !o.manifest.empty() + !o.gremlins_csv.empty() + !o.gremlin_ids_file.empty();
   if (given != 1)
     throw refusal("give exactly one of --manifest FILE, --gremlins a,b,c or --gremlin-ids FILE");
-  if (!o.gremlins_csv.empty()) return gremlins_from_list(o.gremlins_csv);
-  if (!o.gremlin_ids_file.empty()) return load_gremlin_ids(o.gremlin_ids_file);
-  auto m = load_manifest(o.manifest);
-  report.test_durations_ms = m.test_durations_ms;
-  return std::move(m.gremlins);
+  // Every refusal names the option it is about (the message may name the file already).
+  std::string option = !o.gremlins_csv.empty()       ? "--gremlins"
+                       : !o.gremlin_ids_file.empty() ? "--gremlin-ids"
+                       : o.pytest                    ? "--pytest (the adapter's manifest)"
+                                                     : "--manifest";
+  try {
+    if (!o.gremlins_csv.empty()) return gremlins_from_list(o.gremlins_csv);
+    if (!o.gremlin_ids_file.empty()) return load_gremlin_ids(o.gremlin_ids_file);
+    auto m = load_manifest(o.manifest);
+    report.test_durations_ms = m.test_durations_ms;
+    return std::move(m.gremlins);
+  } catch (const input_error& e) {
+    std::string why = e.what();
+    if (why.rfind(option.substr(0, option.find(' ')), 0) == 0) throw refusal(why);
+    throw refusal(option + ": " + why);
+  }
 }
 
-}  // namespace
+bool results_go_to_a_file(const run_options& o) {
+  return o.pytest || !o.json.empty() || !o.report_elements.empty() || !o.report_html.empty();
+}
+
+// Every output path, before anything runs: a folder that does not exist, a path that is a
+// folder, the same file as an input (manifest, --gremlin-ids file, configuration file) or as
+// another output. Refused with the option's name (exit 2).
+void check_output_paths(const run_options& o, const std::string& config_file) {
+  const std::pair<const char*, const std::string*> outputs[] = {
+    {"--json", &o.json}, {"--report-elements", &o.report_elements}, {"--report-html", &o.report_html}};
+  for (const auto& [flag, path] : outputs) {
+    if (path->empty()) continue;
+    std::vector<std::string> others{o.manifest, o.gremlin_ids_file, config_file};
+    for (const auto& [other_flag, other] : outputs)
+      if (other != path && !other->empty()) others.push_back(*other);
+    if (auto why = output_path_problem(*path, others))
+      throw output_refusal(std::string(flag) + " " + *why + " (nothing was run)");
+  }
+}
+
+// `gremlins: ...` of --quiet. An interrupted run says how many were tested and scores those.
+std::string quiet_summary(const run_report& report, const summary& sum) {
+  if (!report.interrupted)
+    return fmt::format("gremlins: {} total, {} zapped, {} survived, score {:.2f}%\n", sum.total,
+                       sum.count(status::zapped), sum.count(status::survived), sum.score);
+  // Not tested: the cancelled ones (is_cancelled), and any the run knew but has no result for.
+  std::size_t all = std::max(report.gremlins.size(), report.results.size());
+  std::size_t not_tested = cancelled_count(report) + (all - report.results.size());
+  std::size_t tested = all - not_tested;
+  std::string head = fmt::format("gremlins: interrupted: {} of {} tested, {} zapped, {} survived", tested,
+                                 all, sum.count(status::zapped), sum.count(status::survived));
+  if (check_fail_under(sum, 0).no_verdict) return head + ", no verdict yet\n";
+  return head + fmt::format(", score {:.2f}% over the tested ones\n", sum.score);
+}
 
 // --pytest: the adapter's prepare step replaces the manifest, the commands and the baseline.
-int apply_pytest_plan(run_options& o, command_spec& cmd, double& baseline_ms) {
+int apply_pytest_plan(run_options& o, command_spec& cmd, double& baseline_ms, stop_watch& watch) {
   if (!o.manifest.empty() || !o.gremlins_csv.empty() || !o.gremlin_ids_file.empty() || !o.command.empty())
     throw refusal("--pytest finds the gremlins and the test command itself: drop --manifest/--gremlins/--gremlin-ids and the command after --");
   process_runner prep_runner;
   pytest_prepared prepared;
   {
-    interrupt_watch watch([&prep_runner] { prep_runner.kill_all(SIGTERM); });
-    prepared = prepare_pytest(o, prep_runner, [&watch] { return watch.interrupted(); });
+    // A first signal asks prepare's processes to end (SIGTERM), another one kills them.
+    stop_watch::scoped_target target(watch, [&prep_runner](bool again) {
+      prep_runner.kill_all(again ? SIGKILL : SIGTERM);
+    });
+    prepared = prepare_pytest(o, prep_runner, [&watch] { return watch.stopped(); });
   }
-  if (prepared.exit_code == exit_interrupted) std::cerr << "gremlin-actors: interrupted during the prepare step\n";
+  if (watch.stopped()) {
+    std::cerr << "gremlin-actors: interrupted during the prepare step by " << describe(watch.cause()) << "\n";
+    return exit_code_of(watch.cause());
+  }
   if (prepared.exit_code != 0) return prepared.exit_code;
   const auto& plan = prepared.plan;
   o.manifest = plan.manifest;
@@ -184,11 +204,17 @@ int write_reports(const run_options& o, const run_report& report) {
   return exit_ok;
 }
 
-int check_baseline(gremlin_runtime& rt, const interrupt_watch& watch) {
+int stopped_before_the_run(const stop_watch& watch) {
+  std::cerr << "gremlin-actors: stopped by " << describe(watch.cause()) << " before anything ran\n";
+  return exit_code_of(watch.cause());
+}
+
+int check_baseline(gremlin_runtime& rt, const stop_watch& watch) {
   auto base = rt.run_baseline();
-  if (watch.interrupted()) {
-    std::cerr << "gremlin-actors: interrupted during the baseline; nothing else was run\n";
-    return exit_interrupted;
+  if (watch.stopped()) {
+    std::cerr << "gremlin-actors: interrupted during the baseline by " << describe(watch.cause())
+              << "; nothing else was run\n";
+    return exit_code_of(watch.cause());
   }
   if (base.verdict == status::survived) return exit_ok;
   std::cerr << "gremlin-actors: the baseline (tests with no gremlin active) did not pass";
@@ -201,7 +227,18 @@ int check_baseline(gremlin_runtime& rt, const interrupt_watch& watch) {
   return exit_baseline_failed;
 }
 
+}  // namespace
+
 int run_command(run_options& o, const CLI::App* parsed) {
+  ignore_sigpipe();  // a closed console makes writes fail, it does not kill the run
+  std::unique_ptr<stop_watch> watch_owner;
+  try {
+    watch_owner = std::make_unique<stop_watch>();
+  } catch (const std::exception& e) {
+    std::cerr << "gremlin-actors: error: " << e.what() << "\n";
+    return exit_bad_input;
+  }
+  stop_watch& watch = *watch_owner;
   std::unique_ptr<gremlin_runtime> rt;
   std::vector<gremlin> gremlins;
   run_report loaded;
@@ -209,10 +246,13 @@ int run_command(run_options& o, const CLI::App* parsed) {
   try {
     std::string config_file;
     if (parsed) merge_config_file(o, *parsed, config_file);
+    // With no results file, a closed standard output leaves the run nobody to report to.
+    watch.stop_when_output_closed(!results_go_to_a_file(o));
     auto cfg = make_pool_config(o);
     command_spec cmd;
     if (o.pytest) {
-      if (int code = apply_pytest_plan(o, cmd, prepared_baseline_ms); code != exit_ok) return code;
+      check_output_paths(o, config_file);  // the prepare step runs things: check before it
+      if (int code = apply_pytest_plan(o, cmd, prepared_baseline_ms, watch); code != exit_ok) return code;
       auto user = make_env(o);
       cmd.env.insert(cmd.env.end(), user.begin(), user.end());
       cmd.error_exit_codes = o.error_exit_codes;
@@ -221,13 +261,22 @@ int run_command(run_options& o, const CLI::App* parsed) {
       cmd = make_command(o);
     }
     gremlins = load_gremlins(o, loaded);
+    check_output_paths(o, config_file);
     rt = std::make_unique<gremlin_runtime>(cfg, cmd);
+  } catch (const output_refusal& e) {
+    std::cerr << "gremlin-actors: " << e.what() << "\n";
+    return exit_bad_input;
   } catch (const std::exception& e) {
     std::cerr << "gremlin-actors: error: " << e.what() << "\n";
     return exit_bad_input;
   }
-  // From here Ctrl-C stops the runtime: the baseline or the run ends, nothing is left running.
-  interrupt_watch watch([&rt] { rt->stop(); });
+  // From here a stop stops the runtime: the baseline or the run ends, nothing is left running.
+  // A second signal kills every process the run started at once.
+  stop_watch::scoped_target target(watch, [&rt](bool again) {
+    rt->stop();
+    if (again) rt->runner()->kill_all(SIGKILL);
+  });
+  if (watch.stopped()) return stopped_before_the_run(watch);
   if (prepared_baseline_ms >= 0) rt->set_baseline_ms(prepared_baseline_ms);
   // Static gremlins run cold: with a prepared baseline that path is still checked (and timed).
   bool any_static = std::any_of(gremlins.begin(), gremlins.end(), [](const gremlin& g) { return g.is_static; });
@@ -240,29 +289,51 @@ int run_command(run_options& o, const CLI::App* parsed) {
     popts.quiet = o.quiet;
     popts.is_tty = isatty(STDERR_FILENO);
     popts.color = color_enabled(o.no_color, popts.is_tty);
+    popts.stopping = [&watch] { return watch.stopped(); };
     progress_line line(stderr, popts);
-    report = rt->run(gremlins, [&line](const progress& p, const worker_result& r) { line.update(p, r); });
+    report = rt->run(std::move(gremlins), [&line](const progress& p, const worker_result& r) { line.update(p, r); });
     line.finish();
-    report.interrupted = report.interrupted || watch.interrupted();
   }
+  // The results are complete or stopped now: what comes later changes neither.
+  watch.stop_when_output_closed(false);
+  stop_cause cause = watch.cause();
+  report.interrupted = report.interrupted || cause != stop_cause::none;
+  if (report.interrupted && cause == stop_cause::none) cause = stop_cause::sigint;  // stop() from elsewhere
   report.test_durations_ms = loaded.test_durations_ms;
   auto sum = summarize(report.results, report.wall_ms);
-  console_options copts;
-  copts.show_all = o.show_all;
-  copts.color = color_enabled(o.no_color, isatty(STDOUT_FILENO));
-  if (o.quiet)
-    std::cout << fmt::format("gremlins: {} total, {} zapped, {} survived, score {:.2f}%\n", sum.total,
-                             sum.count(status::zapped), sum.count(status::survived), sum.score);
-  else
-    std::cout << render_console_report(report, copts);
+  if (!watch.stdout_closed()) {
+    console_options copts;
+    copts.show_all = o.show_all;
+    copts.color = color_enabled(o.no_color, isatty(STDOUT_FILENO));
+    std::cout << (o.quiet ? quiet_summary(report, sum) : render_console_report(report, copts)) << std::flush;
+  } else if (cause == stop_cause::output_gone) {
+    std::cerr << "gremlin-actors: the standard output was closed and no results file was asked for "
+                 "(--json, --report-elements, --report-html): the run was stopped\n";
+  } else {
+    std::cerr << "gremlin-actors: the standard output was closed: no console report; the results "
+                 "are in the files asked for\n";
+  }
   if (!report.pool.warmup_error.empty() && report.pool.warmup_completed == 0 && !o.quiet)
     std::cerr << "gremlin-actors: " << report.pool.warmup_error << "\n";
   if (int code = write_reports(o, report); code != exit_ok) return code;
-  if (report.interrupted) return exit_interrupted;
-  if (o.fail_under && sum.score < *o.fail_under) {
-    std::cerr << fmt::format("gremlin-actors: score {:.2f}% is below --fail-under {:.2f}\n", sum.score,
-                             *o.fail_under);
-    return exit_below_threshold;
+  if (report.interrupted) {
+    if (cause != stop_cause::output_gone && cause != stop_cause::sigint)
+      std::cerr << "gremlin-actors: stopped by " << describe(cause) << "; the results so far are kept\n";
+    return exit_code_of(cause);
+  }
+  if (o.fail_under) {
+    auto check = check_fail_under(sum, *o.fail_under);
+    if (check.no_verdict) {
+      std::cerr << fmt::format("gremlin-actors: no gremlin got a verdict ({} gremlins, {} errors): "
+                               "there is no score to hold to --fail-under {:.2f}\n",
+                               sum.total, sum.count(status::error), check.threshold);
+      return exit_below_threshold;
+    }
+    if (check.below) {
+      std::cerr << fmt::format("gremlin-actors: score {:.2f}% is below --fail-under {:.2f}\n", check.score,
+                               check.threshold);
+      return exit_below_threshold;
+    }
   }
   return exit_ok;
 }

@@ -26,7 +26,8 @@ namespace gremlins {
 
 class process_runner;
 
-/// Called after each recorded result, on an actor thread: keep it short.
+/// Called after each recorded result, on an actor thread: keep it short. Never called once
+/// `run` has returned (a late event is dropped), so what it uses may go right after.
 using progress_callback = std::function<void(const progress&, const worker_result&)>;
 
 /// One actor system, one process runner, any number of runs (one at a time).

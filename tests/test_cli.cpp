@@ -518,3 +518,147 @@ TEST_CASE("cli: --gremlin-ids FILE", "[cli]") {
   CHECK(status_of(rs, "x2") == "zapped");
   check_nothing_left(mark);
 }
+
+TEST_CASE("cli: an output path that cannot be written exits 2 before anything runs", "[cli]") {
+  scratch_dir d;
+  auto ran = d / "ran";
+  auto mark = unique_marker("outpath");
+  auto manifest = d.write("m.json", "{\"gremlins\": [{\"id\": \"a\"}]}");
+  auto with = [&](std::vector<std::string> opts) {
+    opts.insert(opts.end(), {"--env", "RAN=" + ran, "--timeout", "10"});
+    return run_args(opts, mark, "touch \"$RAN\"");  // leaves `ran` whenever it runs
+  };
+  SECTION("the same command with good paths runs (the check below can see a run)") {
+    auto r = run_cli(with({"--manifest", manifest, "--json", d / "r.json", "--report-elements", d / "e.json"}));
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(exists(ran));
+  }
+  SECTION("--json in a folder that does not exist") {
+    auto r = run_cli(with({"--manifest", manifest, "--json", d / "no-such-dir/r.json"}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("gremlin-actors: --json '" + d / "no-such-dir/r.json" + "'"));
+    CHECK_THAT(r.err, Catch::Contains("does not exist"));
+    CHECK_THAT(r.err, Catch::Contains("nothing was run"));
+    CHECK_FALSE(exists(ran));
+  }
+  SECTION("--report-html that is a folder") {
+    auto r = run_cli(with({"--manifest", manifest, "--report-html", d.path()}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("gremlin-actors: --report-html"));
+    CHECK_THAT(r.err, Catch::Contains("is a folder"));
+    CHECK_FALSE(exists(ran));
+  }
+  SECTION("--report-elements over the manifest") {
+    auto r = run_cli(with({"--manifest", manifest, "--report-elements", manifest}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("gremlin-actors: --report-elements"));
+    CHECK_THAT(r.err, Catch::Contains("the same file as"));
+    CHECK_FALSE(exists(ran));
+    CHECK(read_text(manifest) == "{\"gremlins\": [{\"id\": \"a\"}]}");
+  }
+  SECTION("--json over the --gremlin-ids file") {
+    auto ids = d.write("ids.txt", "a\n");
+    auto r = run_cli(with({"--gremlin-ids", ids, "--json", ids}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("gremlin-actors: --json"));
+    CHECK_THAT(r.err, Catch::Contains("the same file as"));
+    CHECK_FALSE(exists(ran));
+  }
+  SECTION("--json over the configuration file") {
+    auto config = d.write("gremlin-actors.toml", "timeout = 10\n");
+    auto r = run_cli(with({"--gremlins", "a", "--rootdir", d.path(), "--json", config}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("gremlin-actors: --json"));
+    CHECK_THAT(r.err, Catch::Contains("the same file as"));
+    CHECK_FALSE(exists(ran));
+    CHECK(read_text(config) == "timeout = 10\n");
+  }
+  SECTION("two outputs on one path") {
+    auto r = run_cli(with({"--gremlins", "a", "--json", d / "same.json", "--report-elements", d / "same.json"}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("the same file as"));
+    CHECK_FALSE(exists(ran));
+  }
+  check_nothing_left(mark);
+}
+
+TEST_CASE("cli: --fail-under fails when no gremlin got a verdict", "[cli]") {
+  scratch_dir d;
+  auto mark = unique_marker("noverdict");
+  auto worker = program("fault_worker") + " --marker " + mark;
+  SECTION("--executor subprocess with only a worker command: every gremlin is an error") {
+    auto r = run_cli({"run", "--gremlins", "a,b", "--executor", "subprocess", "--worker-command", worker,
+                      "--fail-under", "50", "--json", d / "r.json"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Catch::Contains("no gremlin got a verdict"));
+    CHECK_THAT(r.err + r.out, !Catch::Contains("score 100.00% is"));
+    // The report command holds a saved run to the same rule.
+    auto again = run_cli({"report", d / "r.json", "--fail-under", "50"});
+    CHECK(again.exit_code == 3);
+    CHECK_THAT(again.err, Catch::Contains("no gremlin got a verdict"));
+    auto without = run_cli({"report", d / "r.json"});
+    CHECK(without.exit_code == 0);
+  }
+  SECTION("a warm-up that fails, no cold command") {
+    auto r = run_cli({"run", "--gremlins", "a,b", "--worker-command", worker + " --warmup-error",
+                      "--warmup-retries", "0", "--fail-under", "0"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Catch::Contains("no gremlin got a verdict"));
+  }
+  SECTION("without --fail-under the run itself is fine") {
+    auto r = run_cli({"run", "--gremlins", "a,b", "--executor", "subprocess", "--worker-command", worker});
+    CHECK(r.exit_code == 0);
+  }
+  check_nothing_left(mark);
+}
+
+TEST_CASE("cli: --fail-under compares the score as it is shown, to 2 decimals", "[cli]") {
+  scratch_dir d;
+  auto mark = unique_marker("rounded");
+  auto script = "[ \"$ACTIVE_GREMLIN\" = a ] && exit 1; exit 0";  // a zapped, b survived: 50.00%
+  // 50.004 is shown as 50.00: "score 50.00% is below --fail-under 50.00" would be a lie.
+  auto shown_equal = run_cli(run_args({"--gremlins", "a,b", "--timeout", "10", "--fail-under", "50.004"}, mark, script));
+  INFO(shown_equal.err);
+  CHECK(shown_equal.exit_code == 0);
+  auto below = run_cli(run_args({"--gremlins", "a,b", "--timeout", "10", "--fail-under", "50.006"}, mark, script));
+  CHECK(below.exit_code == 3);
+  CHECK_THAT(below.err, Catch::Contains("score 50.00% is below --fail-under 50.01"));
+  check_nothing_left(mark);
+}
+
+TEST_CASE("cli: gremlin ids that are not valid UTF-8 exit 2 naming the option", "[cli]") {
+  scratch_dir d;
+  auto ran = d / "ran";
+  auto mark = unique_marker("utf8ids");
+  auto with = [&](std::vector<std::string> opts) {
+    opts.insert(opts.end(), {"--env", "RAN=" + ran, "--timeout", "10"});
+    return run_args(opts, mark, "touch \"$RAN\"");
+  };
+  SECTION("--gremlins") {
+    auto r = run_cli(with({"--gremlins", "ok,bad\xff" "id"}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--gremlins"));
+    CHECK_THAT(r.err, Catch::Contains("UTF-8"));
+  }
+  SECTION("--manifest") {
+    auto m = d.write("m.json", "{\"gremlins\": [{\"id\": \"bad\xff\"}]}");
+    auto r = run_cli(with({"--manifest", m}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--manifest"));
+    CHECK_THAT(r.err, Catch::Contains(m));
+    CHECK_THAT(r.err, Catch::Contains("UTF-8"));
+  }
+  SECTION("--gremlin-ids") {
+    auto ids = d.write("ids.txt", "ok\nbad\xc3\n");
+    auto r = run_cli(with({"--gremlin-ids", ids}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--gremlin-ids"));
+    CHECK_THAT(r.err, Catch::Contains(ids + ":2"));
+    CHECK_THAT(r.err, Catch::Contains("UTF-8"));
+  }
+  CHECK_FALSE(exists(ran));
+  check_nothing_left(mark);
+}

@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
 #include <map>
 #include <memory>
 #include <fstream>
@@ -16,7 +18,9 @@
 
 #include "cli/config_file.hpp"
 #include "cli/config_merge.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
+#include "cli/stop_watch.hpp"
 #include "cli_helpers.hpp"
 #include "messages/pool_config.hpp"
 
@@ -454,4 +458,49 @@ TEST_CASE("options: out-of-range values are refused on the command line as in th
     CHECK_THAT(r.err, Catch::Contains("--error-exit-codes: must be from 0 to 255, not 300"));
   }
   CHECK_FALSE(exists(witness));
+}
+
+TEST_CASE("options: docs/exit-codes.md lists exactly cli/exit_codes.hpp's codes, and the table's ranges",
+          "[options]") {
+  auto text = read_text(std::string(GREMLINS_SOURCE_DIR) + "/docs/exit-codes.md");
+  REQUIRE_FALSE(text.empty());
+  // §1's table: "| code | meaning |" up to the next heading.
+  auto from = text.find("## 1. `gremlin-actors`");
+  auto to = text.find("### 1.1", from);
+  REQUIRE(from != std::string::npos);
+  REQUIRE(to != std::string::npos);
+  std::set<int> documented;
+  for (const auto& line : split(text.substr(from, to - from), "\n"))
+    if (line.size() > 2 && line[0] == '|' && std::isdigit(static_cast<unsigned char>(line[2])))
+      documented.insert(std::stoi(line.substr(2)));
+  const std::set<int> codes{exit_ok,         exit_bad_input, exit_below_threshold, exit_baseline_failed,
+                            exit_hangup,     exit_interrupted, exit_output_gone,   exit_terminated};
+  CHECK(documented == codes);
+  // Every way a run is stopped has its own code, and it is one of them.
+  std::set<int> stops;
+  for (auto c : {stop_cause::sigint, stop_cause::sigterm, stop_cause::sighup, stop_cause::output_gone}) {
+    CHECK(codes.count(exit_code_of(c)) == 1);
+    stops.insert(exit_code_of(c));
+  }
+  CHECK(stops.size() == 4);
+  CHECK(exit_code_of(stop_cause::sigint) == 130);
+  CHECK(exit_code_of(stop_cause::sigterm) == 143);
+  CHECK(exit_code_of(stop_cause::sighup) == 129);
+  // §1.1 gives the ranges the table checks.
+  auto row_at = text.find("| no subcommand, an unknown subcommand");
+  REQUIRE(row_at != std::string::npos);
+  auto row = text.substr(row_at, text.find('\n', row_at) - row_at);
+  for (const char* key : {"workers", "batch_size", "timeout", "warmup_timeout", "fail_under"}) {
+    const auto* spec = find_option(key);
+    REQUIRE(spec != nullptr);
+    REQUIRE(spec->range);
+    INFO("key " << key << ", row: " << row);
+    CHECK_THAT(row, Catch::Contains(spec->main_name()));
+    auto number = [](double x) { return fmt::format("{}", x); };
+    if (spec->range->min_excluded)
+      CHECK_THAT(row, Catch::Contains("not more than " + number(spec->range->min) + " or above " +
+                                      number(spec->range->max)));
+    else
+      CHECK_THAT(row, Catch::Contains(number(spec->range->min) + "–" + number(spec->range->max)));
+  }
 }

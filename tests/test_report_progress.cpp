@@ -213,3 +213,100 @@ TEST_CASE("progress under a real pseudo-terminal draws the terminal line", "[rep
   REQUIRE(::waitpid(pid, &st, 0) == pid);
   CHECK(WEXITSTATUS(st) == 0);
 }
+
+namespace {
+
+/// After `tested` results, the run is stopped: the rest of `total` arrive as the scheduler's
+/// cancellations (run_report.hpp, cancelled_prefix), as a stopped run records them.
+void feed_stopped_run(progress_line& line, bool& stopping, std::uint32_t tested, std::uint32_t total) {
+  feed_results(line, tested, total, 10);
+  stopping = true;
+  progress p;
+  p.total = total;
+  p.counts[static_cast<std::size_t>(status::zapped)] = tested;
+  p.completed = tested;
+  for (std::uint32_t i = tested + 1; i <= total; ++i) {
+    p.completed = i;
+    ++p.counts[static_cast<std::size_t>(status::error)];
+    p.elapsed_ms = tested * 10 + i;
+    line.update(p, worker_result{"c" + std::to_string(i), status::error, "", 0,
+                                 "cancelled: the run was stopped before this gremlin started"});
+  }
+}
+
+}  // namespace
+
+TEST_CASE("progress: a stopped run is shown as interrupted: tested of all, no rate, never 100 %",
+          "[report][progress]") {
+  bool stopping = false;
+  progress_options o;
+  o.stopping = [&stopping] { return stopping; };
+  SECTION("in a log") {
+    o.is_tty = false;
+    std::string out = capture(o, [&](progress_line& l) { feed_stopped_run(l, stopping, 3, 10); });
+    INFO(out);
+    CHECK_THAT(out, Catch::StartsWith("gremlin-actors: 1/10 (10%)"));
+    CHECK_THAT(out, Catch::EndsWith("gremlin-actors: 3/10 (30%) zapped 3, survived 0, 100.0 gremlins/s, 0s left\n"
+                                    "gremlin-actors: interrupted: 3 of 10 gremlins tested (30%), zapped 3, "
+                                    "survived 0\n"));
+    CHECK_THAT(out, !Catch::Contains("100%"));
+    CHECK_THAT(out, !Catch::Contains("10/10"));
+  }
+  SECTION("on a terminal") {
+    o.is_tty = true;
+    o.tty_interval_ms = 0;
+    std::string out = capture(o, [&](progress_line& l) { feed_stopped_run(l, stopping, 3, 10); });
+    INFO(out);
+    auto last = out.substr(out.rfind('\r') + 1);
+    CHECK_THAT(last, Catch::StartsWith("interrupted: 3/10 tested  30% [######..............] zapped 3 survived 0"));
+    CHECK_THAT(last, !Catch::Contains("g/s"));
+    CHECK_THAT(last, !Catch::Contains("ETA"));
+    CHECK_THAT(out, !Catch::Contains("100%"));
+  }
+  SECTION("stopped between results: the last line still says so") {
+    o.is_tty = false;
+    std::string out = capture(o, [&](progress_line& l) {
+      feed_results(l, 3, 10, 10);
+      stopping = true;
+    });
+    CHECK_THAT(out, Catch::EndsWith("gremlin-actors: interrupted: 3 of 10 gremlins tested (30%), zapped 3, "
+                                    "survived 0\n"));
+  }
+  SECTION("an error whose output starts with \"cancelled:\" before any stop is a tested error") {
+    o.is_tty = false;
+    std::string out = capture(o, [&](progress_line& l) {
+      progress p;
+      p.total = 2;
+      p.completed = 1;
+      p.counts[static_cast<std::size_t>(status::error)] = 1;
+      l.update(p, worker_result{"a", status::error, "", 1, "cancelled: said the test itself"});
+      p.completed = 2;
+      p.counts[static_cast<std::size_t>(status::zapped)] = 1;
+      l.update(p, worker_result{"b", status::zapped, "", 1, ""});
+    });
+    CHECK_THAT(out, Catch::Contains("gremlin-actors: 2/2 (100%) zapped 1, survived 0,"));
+    CHECK_THAT(out, !Catch::Contains("interrupted"));
+  }
+}
+
+TEST_CASE("progress: a write that fails (the reader has gone) ends the drawing quietly", "[report][progress]") {
+  struct sigaction ign {}, old {};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ign, &old);  // as gremlin-actors has it (cli/stop_watch.hpp)
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);  // `| head -1` is over
+  std::FILE* w = ::fdopen(fds[1], "w");
+  REQUIRE(w != nullptr);
+  {
+    progress_options o;
+    o.is_tty = false;
+    progress_line line(w, o);
+    CHECK_FALSE(line.output_lost());
+    feed_results(line, 100, 100, 1);
+    CHECK(line.output_lost());
+    line.finish();
+  }
+  std::fclose(w);
+  ::sigaction(SIGPIPE, &old, nullptr);
+}
