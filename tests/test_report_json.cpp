@@ -239,3 +239,29 @@ TEST_CASE("results JSON: the reader refuses a folder or a device, naming it", "[
   CHECK_THROWS_WITH(read_results_json(dir.str()), Catch::Contains(dir.str()) && Catch::Contains("folder"));
   CHECK_THROWS_WITH(read_results_json("/dev/zero"), Catch::Contains("/dev/zero") && Catch::Contains("device"));
 }
+
+TEST_CASE("results JSON: reused verdicts, shard, selection and fingerprints are written and read back",
+          "[report][json]") {
+  run_report r;
+  r.rootdir = "/p";
+  r.results = {worker_result{"a", status::zapped, "t::x", 1, ""}, worker_result{"b", status::survived, "", 2, ""}};
+  gremlin a;
+  a.id = "a";
+  a.file = "m.py";
+  a.fingerprint = "fp-a";
+  r.gremlins["a"] = a;
+  r.reused = {"b"};
+  r.shard = "2/3";
+  r.selection = "0123456789abcdef-2";
+  auto j = to_results_json(r);
+  CHECK(j["shard"] == "2/3");
+  CHECK(j["selection"] == "0123456789abcdef-2");
+  CHECK(j["results"][0].count("reused") == 0);
+  CHECK(j["results"][1]["reused"] == true);
+  CHECK(j["results"][0]["fingerprint"] == "fp-a");
+  auto back = results_from_json(j, "r.json");
+  CHECK(back.reused == std::set<std::string>{"b"});
+  CHECK(back.shard == "2/3");
+  CHECK(back.selection == "0123456789abcdef-2");
+  CHECK(back.gremlins.at("a").fingerprint == "fp-a");
+}

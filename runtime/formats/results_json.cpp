@@ -36,6 +36,12 @@ json pool_json(const pool_stats& p) {
             {"restarts", p.restarts},          {"batches", p.batches},
             {"start_method", json_text(p.start_method)}};
   if (!p.warmup_error.empty()) j["warmup_error"] = json_text(p.warmup_error);
+  if (!p.nodes.empty()) {  // a run with worker nodes: who ran what (docs/nodes.md)
+    json nodes = json::array();
+    for (const auto& n : p.nodes)
+      nodes.push_back({{"address", json_text(n.address)}, {"workers", n.workers}, {"gremlins", n.gremlins}});
+    j["nodes"] = std::move(nodes);
+  }
   return j;
 }
 
@@ -77,6 +83,7 @@ void add_manifest_fields(json& j, const gremlin& g, names& n) {
     j["tests"] = std::move(tests);
   }
   if (g.is_static) j["static"] = true;
+  if (!g.fingerprint.empty()) j["fingerprint"] = json_text(g.fingerprint);
 }
 
 json result_json(const worker_result& r, const run_report& report, names& n) {
@@ -87,6 +94,7 @@ json result_json(const worker_result& r, const run_report& report, names& n) {
             {"error_output", json_text(r.error_output)}};
   auto it = report.gremlins.find(r.gremlin_id);
   if (it != report.gremlins.end()) add_manifest_fields(j, it->second, n);
+  if (report.reused.count(r.gremlin_id)) j["reused"] = true;
   return j;
 }
 
@@ -109,9 +117,12 @@ void each_result_json(const run_report& report, names& n, Each&& each) {
 json head_json(const run_report& report, names& n) {
   json tests = json::object();
   for (const auto& [id, ms] : report.test_durations_ms) tests[n.tests(id)] = {{"duration_ms", ms}};
-  return {{"schema", results_schema},       {"rootdir", json_text(report.rootdir)},
-          {"interrupted", report.interrupted}, {"summary", summary_json(report)},
-          {"pool", pool_json(report.pool)}, {"tests", tests}};
+  json head = {{"schema", results_schema},       {"rootdir", json_text(report.rootdir)},
+               {"interrupted", report.interrupted}, {"summary", summary_json(report)},
+               {"pool", pool_json(report.pool)}, {"tests", tests}};
+  if (!report.shard.empty()) head["shard"] = report.shard;
+  if (!report.selection.empty()) head["selection"] = report.selection;
+  return head;
 }
 
 }  // namespace
@@ -237,6 +248,17 @@ pool_stats read_pool(const field_reader& root) {
   p.batches = static_cast<std::uint32_t>(f.integer("batches", 0, u32max));
   p.start_method = f.str("start_method");
   if (f.find("warmup_error")) p.warmup_error = f.str("warmup_error");
+  if (const json* nodes = f.find("nodes")) {
+    if (!nodes->is_array()) f.fail("nodes", "must be an array");
+    for (std::size_t i = 0; i < nodes->size(); ++i) {
+      const json& entry = (*nodes)[i];
+      std::string name = "nodes[" + std::to_string(i) + "]";
+      if (!entry.is_object()) f.fail(name, "must be an object");
+      field_reader n(f.origin(), entry, f.name(name));
+      p.nodes.push_back(pool_node{n.str("address"), static_cast<std::uint32_t>(n.integer("workers", 0, u32max)),
+                                  static_cast<std::uint32_t>(n.integer("gremlins", 0, u32max))});
+    }
+  }
   return p;
 }
 
@@ -255,6 +277,7 @@ gremlin read_manifest_fields(const field_reader& f, const std::string& id) {
   g.has_tests = f.find("tests") != nullptr;
   g.tests = f.strings("tests");
   g.is_static = f.boolean("static");
+  g.fingerprint = f.str("fingerprint");
   return g;
 }
 
@@ -285,6 +308,8 @@ run_report results_from_json(const json& doc, const std::string& origin) {
   run_report report;
   report.rootdir = root.str("rootdir");
   report.interrupted = root.boolean("interrupted");
+  report.shard = root.str("shard");
+  report.selection = root.str("selection");
   report.wall_ms = root.object("summary").number("wall_ms");
   report.pool = read_pool(root);
   if (root.find("tests")) {
@@ -301,6 +326,7 @@ run_report results_from_json(const json& doc, const std::string& origin) {
     if (!results[i].is_object()) root.fail(path, "must be an object");
     field_reader f(origin, results[i], path);
     worker_result r = read_result(f);
+    if (f.find("reused") && f.boolean("reused")) report.reused.insert(r.gremlin_id);
     gremlin g = read_manifest_fields(f, r.gremlin_id);
     if (!report.gremlins.emplace(r.gremlin_id, std::move(g)).second)
       f.fail("gremlin_id", "'" + r.gremlin_id + "' appears twice");

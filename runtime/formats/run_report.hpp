@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct run_report {
   double wall_ms = 0;
   std::string rootdir;                         ///< absolute; manifest file paths are relative to it
   bool interrupted = false;                    ///< stopped by a signal: results so far
+  std::set<std::string> reused;                ///< ids whose verdict came from the results store
+  std::string shard;                           ///< "K/N" when the run tested one shard
+  std::string selection;                       ///< digest of the gremlins the run was asked for
 };
 
 /// The scheduler records the gremlins a stopped run did not finish as `error` with this prefix
