@@ -10,7 +10,7 @@ packages=(
   catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev libtomlplusplus-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3
   python3 python3-pytest python3-coverage python3-pytest-cov python3-jsonschema
-  procps util-linux time chromium libcaf-doc
+  procps util-linux time git chromium libcaf-doc
 )
 missing=()
 for p in "${packages[@]}"; do
