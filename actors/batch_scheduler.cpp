@@ -5,6 +5,12 @@
 // workers is an error); the rest of its batch is requeued untouched. Replacements are capped
 // by cfg.max_restarts.
 //
+// A slot may live on a worker node (actors/remote_slot): its worker quits with the same
+// reasons, plus worker_exit::node_lost when the node dies or its connection drops. A lost
+// node is nobody's fault: what its slot held goes back to the queue unblamed, and the slot is
+// not replaced (there is no node to replace it on); when no slot is left, the rest is `error`
+// with the reason.
+//
 // Work reaches workers in one of two ways: `pull` (idle workers take the next unit from a
 // shared queue) or a static assignment by pytest-gremlins' strategies (each slot owns a bucket).
 // A unit is one gremlin, or a batch of batch_size gremlins whose requests are all sent at once.
@@ -44,6 +50,8 @@ struct slot {
   std::deque<work_item> in_flight;  ///< sent, not answered; oldest first
   bool alive = false;
   bool served = false;              ///< answered at least one gremlin
+  bool lost = false;                ///< its node was lost: never replaced
+  std::uint32_t answered = 0;       ///< results it gave, over all its workers (pool_stats::nodes)
 };
 
 struct scheduler_state {
@@ -95,6 +103,17 @@ void finish(sched_pointer self) {
     self->send_exit(s.handle, caf::exit_reason::user_shutdown);
     s.alive = false;
   }
+  if (!st.setup.slot_nodes.empty()) {
+    st.stats.nodes.clear();
+    for (std::size_t i = 0; i < st.slots.size() && i < st.setup.slot_nodes.size(); ++i) {
+      const auto& label = st.setup.slot_nodes[i];
+      auto it = std::find_if(st.stats.nodes.begin(), st.stats.nodes.end(),
+                             [&](const pool_node& n) { return n.address == label; });
+      if (it == st.stats.nodes.end()) it = st.stats.nodes.insert(st.stats.nodes.end(), pool_node{label, 0, 0});
+      ++it->workers;
+      it->gremlins += st.slots[i].answered;
+    }
+  }
   st.done->deliver(st.stats);
 }
 
@@ -133,6 +152,7 @@ void on_result(sched_pointer self, std::size_t i, const caf::actor_addr& who, wo
                       std::to_string(it->first_limit_ms) + " ms";
   s.in_flight.erase(it);
   s.served = true;
+  ++s.answered;
   record(self, std::move(r));
   --self->state.pending;
   maybe_finish(self);
@@ -215,10 +235,12 @@ void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who
   s.in_flight.clear();
   // A recycled worker answered what it owed; a worker that broke the protocol answered the
   // gremlin in flight itself; a worker that never warmed up ran nothing.
-  auto is = [&](worker_exit x) { return why.code() == static_cast<std::uint8_t>(x); };
-  bool blame = !(why.category() == caf::atom("gremlins") &&
-                 (is(worker_exit::recycled) || is(worker_exit::protocol_fault) ||
-                  is(worker_exit::warmup_failed)));
+  auto is = [&](worker_exit x) {
+    return why.category() == caf::atom("gremlins") && why.code() == static_cast<std::uint8_t>(x);
+  };
+  bool lost = is(worker_exit::node_lost);
+  bool blame = !(is(worker_exit::recycled) || is(worker_exit::protocol_fault) ||
+                 is(worker_exit::warmup_failed) || lost);
   auto text = reason_text(why);
   auto& queue = static_assignment(st) ? s.own : st.shared;
   // The untouched rest of the batch goes back first, in order; the blamed one in front of it.
@@ -232,7 +254,13 @@ void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who
     }
     queue.push_front(std::move(*it));
   }
-  if (st.respawns < st.setup.cfg.max_restarts) {
+  if (lost) {
+    s.lost = true;  // no node to start a replacement on; the others take over
+    if (static_assignment(st)) {
+      orphan_work(self, std::move(s.own), "no worker left: " + text);
+      s.own.clear();
+    }
+  } else if (st.respawns < st.setup.cfg.max_restarts) {
     ++st.respawns;
     ++st.stats.restarts;
     spawn_worker(self, i);
@@ -242,8 +270,10 @@ void worker_failed(sched_pointer self, std::size_t i, const caf::actor_addr& who
     s.own.clear();
   }
   if (std::none_of(st.slots.begin(), st.slots.end(), [](const slot& x) { return x.alive; }))
-    orphan_work(self, std::exchange(st.shared, {}), "no worker left: restart limit (" +
-                std::to_string(st.setup.cfg.max_restarts) + ") reached; last failure: " + text);
+    orphan_work(self, std::exchange(st.shared, {}),
+                lost ? "no worker left: " + text
+                     : "no worker left: restart limit (" + std::to_string(st.setup.cfg.max_restarts) +
+                           ") reached; last failure: " + text);
   maybe_finish(self);
   for (std::size_t k = 0; k < st.slots.size(); ++k) feed(self, k);
 }
@@ -339,6 +369,12 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
       ensure_workers(self);
       st.done = self->make_response_promise<pool_stats>();
       enqueue(self, std::move(gs));
+      if (std::none_of(st.slots.begin(), st.slots.end(), [](const slot& x) { return x.alive; })) {
+        // Every slot went before the run began (a node lost during warm-up, say).
+        const std::string why = "no worker left: every worker slot was lost before the run began";
+        for (auto& s : st.slots) orphan_work(self, std::exchange(s.own, {}), why);
+        orphan_work(self, std::exchange(st.shared, {}), why);
+      }
       for (std::size_t i = 0; i < st.slots.size(); ++i) feed(self, i);
       maybe_finish(self);
       return *st.done;

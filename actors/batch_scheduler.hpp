@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "caf/fwd.hpp"
 #include "messages/aggregator_actor.hpp"
@@ -19,6 +20,9 @@ struct scheduler_setup {
   pool_config cfg;
   std::uint32_t workers = 1;         ///< slots (cfg.max_workers, or 1 when not parallel)
   std::string executor;              ///< for pool_stats
+  /// With worker nodes: who each slot belongs to ("local" or the node's HOST:PORT), for
+  /// pool_stats::nodes. Empty: all slots are local and pool_stats::nodes stays empty.
+  std::vector<std::string> slot_nodes;
 };
 
 /// Spawns a scheduler for one run.

@@ -65,7 +65,9 @@ void apply(const option_spec& spec, run_options& opts, const config_value& v) {
 }
 
 bool on_command_line(const CLI::App& app, const option_spec& spec) {
-  return app.count(spec.main_name()) > 0;
+  // `node` declares only some of the options (cli/node_command.cpp).
+  const auto* opt = app.get_option_no_throw(spec.main_name());
+  return opt != nullptr && opt->count() > 0;
 }
 
 // Another member of the option's group given on the command line (e.g. --gremlins when the

@@ -9,6 +9,7 @@
 
 #include "cli/config_merge.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/node_command.hpp"
 #include "cli/options.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   add_report_options(*report, ropts);
   run_options copts;
   auto* config = app.add_subcommand("config", "Print the effective configuration and where each value comes from");
+  auto* node = add_node_subcommand(app);
   add_run_options(*config, copts);
   try {
     app.parse(argc, argv);
@@ -73,5 +75,6 @@ int main(int argc, char** argv) {
   if (run->parsed()) return run_command(opts, run);
   if (report->parsed()) return report_command(ropts);
   if (config->parsed()) return config_command(copts, *config);
+  if (node->parsed()) return node_command(node);
   return exit_bad_input;
 }

@@ -97,8 +97,8 @@ std::vector<option_spec> make_table() {
   t.push_back(option_spec("parallel", "--parallel,--gremlin-parallel", k::flag, field(&o::parallel),
                           "Use several workers (default: CPU count)"));
   t.push_back(option_spec("workers", "--workers,--gremlin-workers", k::integer, field(&o::workers),
-                          "Number of workers (implies --parallel)")
-                  .within(1, 1024).when_unset("(CPU count when parallel)").e_g("3"));
+                          "Number of workers (implies --parallel; 0 with --nodes: remote ones only)")
+                  .within(0, 1024).when_unset("(CPU count when parallel)").e_g("3"));
   t.push_back(option_spec("batch", "--batch,--gremlin-batch", k::flag, field(&o::batch, pool.batch),
                           "Hand whole batches to workers"));
   t.push_back(option_spec("batch_size", "--batch-size,--gremlin-batch-size", k::integer,
@@ -146,6 +146,19 @@ std::vector<option_spec> make_table() {
   t.push_back(option_spec("signal_is_error", "--signal-is-error", k::flag,
                           field(&o::signal_is_error, command.signal_is_error),
                           "A test run killed by a signal is an error, not zapped"));
+  // Worker nodes (docs/nodes.md).
+  t.push_back(option_spec("nodes", "--nodes", k::strings, field(&o::nodes),
+                          "Worker nodes HOST:PORT (comma list) whose workers join the local ones")
+                  .when_unset("(none)").e_g("10.0.0.2:7070,10.0.0.3:7070"));
+  t.push_back(option_spec("tls_cert", "--tls-cert", k::string, field(&o::tls_cert),
+                          "TLS with worker nodes: this side's certificate (PEM)")
+                  .e_g("certs/coordinator.pem"));
+  t.push_back(option_spec("tls_key", "--tls-key", k::string, field(&o::tls_key),
+                          "TLS with worker nodes: this side's private key (PEM)")
+                  .e_g("certs/coordinator.key"));
+  t.push_back(option_spec("tls_ca", "--tls-ca", k::string, field(&o::tls_ca),
+                          "TLS with worker nodes: the CA that signs every accepted peer (PEM)")
+                  .e_g("certs/ca.pem"));
   // The pytest adapter.
   t.push_back(option_spec("project", "--project", k::string, field(&o::project),
                           "With --pytest: the project folder")
@@ -302,31 +315,45 @@ run_options::run_options() {
     std::visit([this](const auto& m) { this->*(m.ptr) = m.initial; }, spec.target);
 }
 
-void add_run_options(CLI::App& app, run_options& opts) {
-  for (const auto& spec : run_option_table()) {
-    std::visit(
-        [&](const auto& m) {
-          auto& ref = opts.*(m.ptr);
-          using T = std::decay_t<decltype(ref)>;
-          if constexpr (std::is_same_v<T, bool>) {
-            app.add_flag(spec.flags, ref, spec.help);
-          } else {
-            CLI::Option* opt = app.add_option(spec.flags, ref, spec.help);
-            if (spec.range) opt->check(range_validator(spec));
-            if (!spec.allowed.empty()) opt->check(allowed_validator(spec));
-            if (spec.kind == value_kind::strings || spec.kind == value_kind::integers ||
-                spec.kind == value_kind::env) {
-              if (!spec.positional()) opt->allow_extra_args(false);
-              if (!spec.positional() && spec.kind != value_kind::env) opt->delimiter(spec.separator[0]);
-            }
-            std::string def = default_text(spec);
-            if (!def.empty() && def != spec.unset) {
-              if constexpr (std::is_same_v<T, double>) def = number_text(m.initial);  // no unit
-              opt->default_str(def);
-            }
+namespace {
+
+void declare(CLI::App& app, run_options& opts, const option_spec& spec) {
+  std::visit(
+      [&](const auto& m) {
+        auto& ref = opts.*(m.ptr);
+        using T = std::decay_t<decltype(ref)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          app.add_flag(spec.flags, ref, spec.help);
+        } else {
+          CLI::Option* opt = app.add_option(spec.flags, ref, spec.help);
+          if (spec.range) opt->check(range_validator(spec));
+          if (!spec.allowed.empty()) opt->check(allowed_validator(spec));
+          if (spec.kind == value_kind::strings || spec.kind == value_kind::integers ||
+              spec.kind == value_kind::env) {
+            if (!spec.positional()) opt->allow_extra_args(false);
+            if (!spec.positional() && spec.kind != value_kind::env) opt->delimiter(spec.separator[0]);
           }
-        },
-        spec.target);
+          std::string def = default_text(spec);
+          if (!def.empty() && def != spec.unset) {
+            if constexpr (std::is_same_v<T, double>) def = number_text(m.initial);  // no unit
+            opt->default_str(def);
+          }
+        }
+      },
+      spec.target);
+}
+
+}  // namespace
+
+void add_run_options(CLI::App& app, run_options& opts) {
+  for (const auto& spec : run_option_table()) declare(app, opts, spec);
+}
+
+void add_run_options(CLI::App& app, run_options& opts, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    const auto* spec = find_option(key);
+    if (spec == nullptr) throw std::logic_error("option table: no key '" + key + "'");
+    declare(app, opts, *spec);
   }
 }
 

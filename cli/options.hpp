@@ -104,6 +104,9 @@ const option_spec* find_option(const std::string& key);
 /// Declares every option of the table on `app`, each writing into its field of `opts`.
 void add_run_options(CLI::App& app, run_options& opts);
 
+/// Declares the options of `keys` only (`gremlin-actors node` takes some of run's options).
+void add_run_options(CLI::App& app, run_options& opts, const std::vector<std::string>& keys);
+
 /// Why `x` (written `text`) is out of the option's range, e.g. "must be at least 1, not 0";
 /// empty when it is inside (or the option has no range).
 std::string range_refusal(const option_spec& spec, double x, const std::string& text);

@@ -17,6 +17,7 @@
 #include "cli/config_merge.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/fail_under.hpp"
+#include "cli/node_command.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/pytest_mode.hpp"
 #include "cli/stop_watch.hpp"
@@ -55,6 +56,10 @@ std::vector<std::string> split_words(const std::string& s) {
 pool_config make_pool_config(const run_options& o) {
   pool_config cfg;
   cfg.max_workers = o.parallel || o.workers ? o.workers.value_or(default_max_workers()) : 1;
+  if (o.workers && *o.workers == 0) {  // remote workers only (docs/nodes.md)
+    if (o.nodes.empty()) throw refusal("--workers 0 runs no worker here: it needs --nodes (remote workers only)");
+    cfg.max_workers = 1;  // for the pool's own check; make_remote_config() asks for no local slot
+  }
   if (o.timeout) {
     cfg.timeout_s = *o.timeout;
     cfg.adaptive_timeout = false;
@@ -262,7 +267,8 @@ int run_command(run_options& o, const CLI::App* parsed) {
     }
     gremlins = load_gremlins(o, loaded);
     check_output_paths(o, config_file);
-    rt = std::make_unique<gremlin_runtime>(cfg, cmd);
+    rt = std::make_unique<gremlin_runtime>(cfg, cmd, make_remote_config(o));
+    if (auto refused = rt->connect_nodes(gremlins); !refused.empty()) throw refusal(refusal_lines(refused));
   } catch (const output_refusal& e) {
     std::cerr << "gremlin-actors: " << e.what() << "\n";
     return exit_bad_input;

@@ -42,6 +42,11 @@ struct run_options {
   std::uint32_t warmup_retries{};
   std::vector<int> error_exit_codes;
   bool signal_is_error{};
+  // Worker nodes (docs/nodes.md).
+  std::vector<std::string> nodes;         ///< HOST:PORT
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
   // pytest adapter.
   bool pytest{};
   std::string project;

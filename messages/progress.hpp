@@ -28,6 +28,18 @@ typename Inspector::result_type inspect(Inspector& f, progress& x) {
   return f(caf::meta::type_name("progress"), x.completed, x.total, x.counts, x.elapsed_ms);
 }
 
+/// Who ran what in a run with worker nodes: the results JSON "pool.nodes" (docs/nodes.md).
+struct pool_node {
+  std::string address;           ///< "local", or the node's HOST:PORT
+  std::uint32_t workers = 0;     ///< slots it had
+  std::uint32_t gremlins = 0;    ///< results its slots gave
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pool_node& x) {
+  return f(caf::meta::type_name("pool_node"), x.address, x.workers, x.gremlins);
+}
+
 /// How the work ran: the results JSON "pool" object (docs/results-json.md).
 struct pool_stats {
   std::string executor;          ///< the executor actually used
@@ -38,12 +50,13 @@ struct pool_stats {
   std::uint32_t batches = 0;
   std::string start_method;      ///< the start method actually used
   std::string warmup_error;      ///< why warm-up failed (with the worker's output), if it did
+  std::vector<pool_node> nodes;  ///< with worker nodes only: local and remote slots, by node
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
   return f(caf::meta::type_name("pool_stats"), x.executor, x.workers, x.warmup_completed,
-           x.is_warmed_up, x.restarts, x.batches, x.start_method, x.warmup_error);
+           x.is_warmed_up, x.restarts, x.batches, x.start_method, x.warmup_error, x.nodes);
 }
 
 }  // namespace gremlins

@@ -5,6 +5,7 @@
 #include "caf/type_id.hpp"
 #include "messages/aggregator_actor.hpp"
 #include "messages/gremlin.hpp"
+#include "messages/node_actor.hpp"
 #include "messages/pool_config.hpp"
 #include "messages/process_events.hpp"
 #include "messages/progress.hpp"
@@ -26,4 +27,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(gremlin_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(gremlin_actors, (gremlins::progress_listener))
   CAF_ADD_TYPE_ID(gremlin_actors, (gremlins::scheduler_actor))
   CAF_ADD_TYPE_ID(gremlin_actors, (std::vector<std::string>))
+  CAF_ADD_TYPE_ID(gremlin_actors, (gremlins::pool_node))
+  CAF_ADD_TYPE_ID(gremlin_actors, (std::vector<gremlins::pool_node>))
+  CAF_ADD_TYPE_ID(gremlin_actors, (gremlins::node_check))
+  CAF_ADD_TYPE_ID(gremlin_actors, (gremlins::node_identity))
+  CAF_ADD_TYPE_ID(gremlin_actors, (gremlins::slot_request))
+  CAF_ADD_TYPE_ID(gremlin_actors, (gremlins::node_actor))
 CAF_END_TYPE_ID_BLOCK(gremlin_actors)

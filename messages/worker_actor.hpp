@@ -27,6 +27,8 @@ enum class worker_exit : std::uint8_t {
   warmup_failed = 3, ///< it never became ready (after its retries)
   protocol_fault = 4,  ///< its process broke the protocol; the gremlin in flight was answered
                        ///< `error` with the line, the rest goes to a replacement: no blame
+  node_lost = 5,     ///< a remote worker's node died or its connection dropped: what it held
+                     ///< goes back to the queue without blame, and the slot is not replaced
 };
 
 /// The exit reason a worker quits with.

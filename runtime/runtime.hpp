@@ -16,6 +16,7 @@
 #include "messages/scheduler_actor.hpp"
 #include "messages/worker_result.hpp"
 #include "runtime/formats/run_report.hpp"
+#include "runtime/nodes.hpp"
 
 namespace caf {
 class actor_system;
@@ -35,6 +36,8 @@ class gremlin_runtime {
 public:
   /// Refuses an invalid `cfg` with std::invalid_argument naming the field.
   gremlin_runtime(pool_config cfg, command_spec cmd);
+  /// With worker nodes (docs/nodes.md): the actor system can reach them; connect_nodes() does.
+  gremlin_runtime(pool_config cfg, command_spec cmd, remote_config remote);
   ~gremlin_runtime();
   gremlin_runtime(const gremlin_runtime&) = delete;
   gremlin_runtime& operator=(const gremlin_runtime&) = delete;
@@ -46,6 +49,11 @@ public:
   /// Tests every gremlin and returns one result per gremlin, sorted by id. Static gremlins
   /// (and all of them when there is no warm worker) run cold, after the others.
   run_report run(std::vector<gremlin> gremlins, progress_callback on_progress = {});
+
+  /// Connects to the nodes of the remote config and checks that each tests what this runtime
+  /// tests (its command, the sources `gremlins` name, its gremlin list); returns one refusal per
+  /// node that is not used (empty: every node is). Runs then use their slots besides the local ones.
+  std::vector<std::string> connect_nodes(const std::vector<gremlin>& gremlins);
 
   /// Stops a running `run` from any thread: running tests are killed, results so far kept.
   void stop();
@@ -67,6 +75,8 @@ private:
 
   pool_config cfg_;
   command_spec cmd_;
+  remote_config remote_;
+  std::vector<connected_node> nodes_;
   double baseline_ms_ = 0;
   std::shared_ptr<process_runner> runner_;
   std::unique_ptr<caf::actor_system_config> sys_cfg_;

@@ -86,6 +86,10 @@ TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "
              "error_exit_codes = [2, 9]\n"       // 38
              "signal_is_error = true\n"          // 39
              "project = \"py\"\n"                 // 40
+             "nodes = [\"10.0.0.2:7070\"]\n"      // 41
+             "tls-cert = \"c.pem\"\n"             // 42
+             "tls_key = \"c.key\"\n"              // 43
+             "tls_ca = \"ca.pem\"\n"              // 44
              "\n[tool.other]\nx = 1\n");
   std::string used;
   auto s = load_config_file(dir.str(), used);
@@ -199,8 +203,8 @@ TEST_CASE("config file: wrong types are refused naming the key and both types", 
 }
 
 TEST_CASE("config file: impossible values are refused", "[config]") {
-  CHECK(pyproject_error("workers = 0\n") ==
-        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be at least 1, not 0");
+  CHECK(pyproject_error("workers = -1\n") ==  // 0 is remote workers only (--nodes)
+        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be at least 0, not -1");
   CHECK(pyproject_error("batch_size = -3\n") ==
         "pyproject.toml:5: [tool.gremlin-actors] key 'batch_size' must be at least 1, not -3");
   CHECK(pyproject_error("max_reuse = -1\n") ==
@@ -214,9 +218,9 @@ TEST_CASE("config file: impossible values are refused", "[config]") {
 TEST_CASE("config file: integers too large for their option are refused, not wrapped", "[config]") {
   // 4294967298 is 2 more than the largest 32-bit value: it used to become 2 workers.
   CHECK(pyproject_error("workers = 4294967298\n") ==
-        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be from 1 to 1024, not 4294967298");
+        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be from 0 to 1024, not 4294967298");
   CHECK(pyproject_error("workers = 1025\n") ==
-        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be from 1 to 1024, not 1025");
+        "pyproject.toml:5: [tool.gremlin-actors] key 'workers' must be from 0 to 1024, not 1025");
   CHECK(pyproject_error("workers = 1024\n") == "(accepted)");
   CHECK(pyproject_error("batch_size = 100001\n") ==
         "pyproject.toml:5: [tool.gremlin-actors] key 'batch_size' must be from 1 to 100000, not 100001");

@@ -424,8 +424,9 @@ TEST_CASE("options: out-of-range values are refused on the command line as in th
     }
     return "(accepted)";
   };
-  CHECK(cli_error({"--workers", "4294967298"}) == "--workers: must be from 1 to 1024, not 4294967298");
-  CHECK(cli_error({"--gremlin-workers=0"}) == "--workers: must be at least 1, not 0");
+  CHECK(cli_error({"--workers", "4294967298"}) == "--workers: must be from 0 to 1024, not 4294967298");
+  CHECK(cli_error({"--gremlin-workers=-1"}) == "--workers: must be at least 0, not -1");
+  CHECK(cli_error({"--gremlin-workers=0"}) == "(accepted)");  // remote workers only: run needs --nodes
   CHECK(cli_error({"--workers", "1024"}) == "(accepted)");
   CHECK(cli_error({"--error-exit-codes", "2,256"}) == "--error-exit-codes: must be from 0 to 255, not 256");
   CHECK(cli_error({"--error-exit-codes=-1"}) == "--error-exit-codes: must be at least 0, not -1");
@@ -443,7 +444,7 @@ TEST_CASE("options: out-of-range values are refused on the command line as in th
     dir.write("gremlin-actors.toml", "# too many\nworkers = 4294967298\n");
     auto r = run_cli({"run", "--gremlins", "a", "--", "touch", witness}, limit, {dir.path(), {}});
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::Contains("gremlin-actors.toml:2: key 'workers' must be from 1 to 1024, not 4294967298"));
+    CHECK_THAT(r.err, Catch::Contains("gremlin-actors.toml:2: key 'workers' must be from 0 to 1024, not 4294967298"));
   }
   SECTION("an exit code above 255 in the file") {
     dir.write("gremlin-actors.toml", "error_exit_codes = [2, 300]\n");
