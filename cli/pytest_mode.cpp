@@ -1,14 +1,22 @@
 // The pytest adapter is a Python package (adapters/pytest); this side only finds an
-// interpreter that can import pytest, calls `python -m gremlins_pytest prepare`, and reads the
-// run.json it writes. The exit codes of prepare are gremlin-actors' own (cli/exit_codes.hpp):
-// 0 ready, 2 bad usage, 4 baseline failed.
+// interpreter that can import pytest, makes PROJECT/.gremlins and locks it for the run, calls
+// `python -m gremlins_pytest prepare` (with the run's --env values), and reads the run.json it
+// writes. The exit codes of prepare are gremlin-actors' own (cli/exit_codes.hpp): 0 ready,
+// 2 bad usage, 4 baseline failed.
 
 #include "cli/pytest_mode.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -21,9 +29,18 @@ namespace gremlins::cli {
 
 namespace {
 
+// coverage.py's and pytest-cov's process start-up hooks, off (empty is what both treat as
+// unset): no Python this side starts measures coverage or writes coverage files.
+const std::vector<std::pair<std::string, std::string>>& no_coverage_env() {
+  static const std::vector<std::pair<std::string, std::string>> env = {
+      {"COVERAGE_PROCESS_START", ""}, {"COV_CORE_SOURCE", ""}, {"COV_CORE_CONFIG", ""}, {"COV_CORE_DATAFILE", ""}};
+  return env;
+}
+
 bool has_pytest(process_runner& runner, const std::string& python) {
   process_spec spec;
   spec.argv = {python, "-c", "import pytest"};
+  spec.env = no_coverage_env();
   auto e = runner.run_to_end(spec, std::chrono::seconds(60));
   return e.spawn_error.empty() && e.exit_code == 0;
 }
@@ -44,6 +61,44 @@ std::vector<std::string> string_list(const nlohmann::json& j, const char* key) {
   std::vector<std::string> out;
   for (const auto& x : j.at(key)) out.push_back(x.get<std::string>());
   return out;
+}
+
+// The locks this process holds, by folder: kept open (and locked) until the process exits.
+std::map<std::string, int>& held_locks() {
+  static std::map<std::string, int> locks;
+  return locks;
+}
+
+// Makes `dir` and takes an exclusive flock on dir/lock for the life of this process, writing
+// our pid into it. Empty on success, else the one-line reason (read-only file system, another
+// run holding the lock).
+std::string lock_results_dir(const std::string& dir) {
+  if (held_locks().count(dir)) return {};
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return "cannot write " + dir + ": " + ec.message() + " (the project must be on a writable file system: gremlin-actors keeps its instrumented copy and results there)";
+  auto path = dir + "/lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot write " + path + ": " + std::strerror(errno) + " (the project must be on a writable file system: gremlin-actors keeps its instrumented copy and results there)";
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char buf[64] = {};
+    auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    if (err != EWOULDBLOCK) return "cannot lock " + path + ": " + std::strerror(err);
+    return "another gremlin-actors run (pid " + (holder.empty() ? std::string("?") : holder) + ") is using " + dir +
+           ": wait for it to finish (two runs on one project would share its instrumented copy)";
+  }
+  auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    int err = errno;
+    ::close(fd);
+    return "cannot write " + path + ": " + std::strerror(err);
+  }
+  held_locks()[dir] = fd;
+  return {};
 }
 
 }  // namespace
@@ -83,7 +138,15 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
   if (python.empty())
     return fail(exit_bad_input, "no Python that can import pytest (tried " + tried +
                      "); install python3-pytest or pass --python /usr/bin/python3");
+  // The run's --env values reach the prepare step (and so the baseline) too.
+  std::vector<std::pair<std::string, std::string>> user_env;
+  for (const auto& kv : o.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return fail(exit_bad_input, "--env: expected KEY=VALUE, got '" + kv + "'");
+    user_env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
   auto out_dir = project + "/.gremlins";
+  if (auto refused = lock_results_dir(out_dir); !refused.empty()) return fail(exit_bad_input, refused);
   process_spec spec;
   spec.argv = {python, "-m", "gremlins_pytest", "prepare", "--project", project, "--out", out_dir};
   if (!o.operators.empty()) {
@@ -95,8 +158,15 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
     spec.argv.emplace_back("--targets");
     spec.argv.insert(spec.argv.end(), o.targets.begin(), o.targets.end());
   }
-  const char* pp = std::getenv("PYTHONPATH");
-  spec.env = {{"PYTHONPATH", adapter + (pp && *pp ? ":" + std::string(pp) : "")}};
+  const char* inherited_pp = std::getenv("PYTHONPATH");
+  std::string pp = inherited_pp ? inherited_pp : "";
+  spec.env = user_env;
+  for (const auto& [k, v] : user_env)
+    if (k == "PYTHONPATH") pp = v;
+  // The adapter first; no coverage hooks; the lock on out_dir is ours, for the whole run.
+  spec.env.emplace_back("PYTHONPATH", adapter + (pp.empty() ? "" : ":" + pp));
+  spec.env.insert(spec.env.end(), no_coverage_env().begin(), no_coverage_env().end());
+  spec.env.emplace_back("GREMLIN_OUT_LOCKED", out_dir);
   spec.cwd = project;
   spec.output_tail_bytes = 256 * 1024;
   auto e = runner.run_to_end(spec, std::chrono::minutes(30));

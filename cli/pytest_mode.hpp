@@ -33,9 +33,14 @@ struct pytest_prepared {
   pytest_plan plan;
 };
 
-/// Runs the prepare step for `opts` (project, python, operators, targets) through `runner`;
-/// when `interrupted()` says so at the end, it reports nothing and returns
-/// exit_interrupted (cli/exit_codes.hpp).
+/// Runs the prepare step for `opts` (project, python, operators, targets, env) through
+/// `runner`; when `interrupted()` says so at the end, it reports nothing and returns
+/// exit_interrupted (cli/exit_codes.hpp). First it makes PROJECT/.gremlins and takes an
+/// exclusive flock on PROJECT/.gremlins/lock, held until this process exits: a second run on
+/// the same project is refused (exit_bad_input, one line naming the first run's pid), and so
+/// is a folder that cannot be written (a read-only file system). The prepare step gets the
+/// run's --env values (a malformed one is refused first), the adapter first on PYTHONPATH,
+/// coverage start-up hooks off, and GREMLIN_OUT_LOCKED=PROJECT/.gremlins (the lock is held).
 pytest_prepared prepare_pytest(const run_options& opts, process_runner& runner,
                                const std::function<bool()>& interrupted);
 

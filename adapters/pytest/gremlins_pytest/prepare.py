@@ -1,13 +1,40 @@
 """``python -m gremlins_pytest prepare``: instrument a project and run its baseline.
 
 Writes OUT/instrumented/ (the instrumented tree and its ``_gremlins_switch.py``),
-OUT/manifest.json (the gremlins, each with its covering tests) and OUT/run.json (how to run
-the workers and cold runs), and prints the path of run.json on stdout.  Progress goes to
-stderr.  Exit codes: 0 done, 2 bad usage, 4 the baseline tests failed (their output is shown).
+OUT/manifest.json (the gremlins, each with its tests) and OUT/run.json (how to run the workers
+and cold runs), and prints the path of run.json on stdout.  Progress goes to stderr.  Exit
+codes: 0 done, 2 bad usage (also: OUT cannot be written, or another run holds OUT/lock), 4 the
+baseline tests failed (their output is shown).
+
+Steps:
+
+1. OUT/lock: an exclusive ``flock`` for as long as the run uses OUT (its holder's pid is
+   written in it).  A second run on the same project refuses (exit 2) instead of replacing the
+   instrumented tree under the first.  ``gremlin-actors run --pytest`` holds that lock itself
+   for the whole run and says so with GREMLIN_OUT_LOCKED=OUT; then prepare does not take it.
+2. The instrumented tree.
+3. The baseline (``gremlins_pytest.baseline``): the tests over the instrumented tree, no gremlin
+   active, recording the gremlin sites each test reaches and each test's duration.
+4. The isolation check (``gremlins_pytest.baseline --isolation``): every test alone, in a child
+   forked from a collected session; a test that fails alone relies on state that earlier tests
+   create ("order-dependent"): the earlier tests it needs are narrowed down, printed on stderr
+   (one line: ``order-dependent tests (fail when run alone): ...``) and kept in run.json
+   (``order_dependent``: {test: [the tests it needs] or null for "the whole suite"}).
+5. The manifest: each gremlin's tests are the tests that reach it, ordered fastest first by
+   duration bucket (0-30 ms, 30-300 ms, 0.3-3 s, ...: a noisy sample rarely changes a bucket),
+   ties in collection order, so the same tree always gives the same order.  When one of them is
+   order-dependent or needed by one, the tests of that group are added and the whole list is
+   in collection order, so that the run sees the same state as a whole-suite run does (null
+   needs: every test, in collection order).
+
+Every pytest run it starts, and the workers and cold runs through run.json's ``pytest_args``
+and ``env``, have coverage plugins blocked (pytest_support.NO_COVERAGE_ARGS and
+NO_COVERAGE_ENV): mutation runs never measure coverage nor write the project's coverage files.
 """
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -16,7 +43,11 @@ import time
 from . import operators as ops
 from . import project as proj
 from .errors import UsageError
-from .pytest_support import parse_with_extra
+from .pytest_support import NO_COVERAGE_ARGS, NO_COVERAGE_ENV, parse_with_extra
+
+#: Set by a caller that holds OUT/lock for the whole run (gremlin-actors): its value is OUT.
+LOCK_HELD_ENV = "GREMLIN_OUT_LOCKED"
+LOCK_FILE = "lock"
 
 
 def log(message):
@@ -48,6 +79,59 @@ def atomic_write_json(path, data):
     os.replace(tmp, path)
 
 
+def cannot_write(path, exc):
+    reason = exc.strerror or str(exc)
+    return UsageError("cannot write %s: %s (gremlins_pytest keeps its instrumented copy and "
+                      "results there)" % (path, reason))
+
+
+def make_out(out):
+    """OUT exists and is writable, or a UsageError that says why not (read-only file system,
+    permissions) in one line."""
+    try:
+        os.makedirs(out, exist_ok=True)
+        probe = os.path.join(out, ".write-test-%d" % os.getpid())
+        with open(probe, "w", encoding="utf-8"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        raise cannot_write(out, exc) from None
+
+
+def lock_out(out):
+    """Take OUT/lock (see the module's docstring); returns the open file, kept for the life
+    of this process, or None when the caller holds the lock for us."""
+    if os.environ.get(LOCK_HELD_ENV) == out:
+        return None
+    import fcntl
+    path = os.path.join(out, LOCK_FILE)
+    try:
+        handle = open(path, "a+", encoding="utf-8")
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise UsageError("another run (pid %s) is using %s: wait for it to finish; two runs on "
+                         "one project would share its instrumented copy" % (holder, out)) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write("%d\n" % os.getpid())
+    handle.flush()
+    return handle
+
+
+def subprocess_env(env):
+    full_env = dict(os.environ)
+    full_env.update(env)
+    full_env.pop("ACTIVE_GREMLIN", None)
+    full_env.pop(LOCK_HELD_ENV, None)
+    return full_env
+
+
 def run_baseline(python, project, inst, out, env, pytest_args):
     """Runs the baseline in a fresh interpreter: (coverage data or None, wall ms, output)."""
     coverage_file = os.path.join(out, "baseline-coverage.json")
@@ -55,12 +139,10 @@ def run_baseline(python, project, inst, out, env, pytest_args):
         os.remove(coverage_file)
     command = [python, "-m", "gremlins_pytest.baseline", "--instrumented-dir", inst,
                "--out", coverage_file, "--"] + pytest_args
-    full_env = dict(os.environ)
-    full_env.update(env)
-    full_env.pop("ACTIVE_GREMLIN", None)
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=project, env=full_env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.run(command, cwd=project, env=subprocess_env(env),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
     wall_ms = (time.perf_counter() - start) * 1000.0
     output = proc.stdout.decode("utf-8", errors="replace")
     data = None
@@ -72,33 +154,131 @@ def run_baseline(python, project, inst, out, env, pytest_args):
     return data, wall_ms, output
 
 
-def order_tests(nodeids, durations):
-    """Fastest first; equal durations by node id, so the order is deterministic."""
-    return sorted(nodeids, key=lambda n: (durations.get(n, 0.0), n))
+def run_isolation(python, project, inst, out, env, pytest_args):
+    """The isolation check in a fresh interpreter: (result dict or None, output)."""
+    result_file = os.path.join(out, "isolation.json")
+    if os.path.exists(result_file):
+        os.remove(result_file)
+    command = [python, "-m", "gremlins_pytest.baseline", "--instrumented-dir", inst,
+               "--isolation", result_file,
+               "--durations", os.path.join(out, "baseline-coverage.json"), "--"] + pytest_args
+    proc = subprocess.run(command, cwd=project, env=subprocess_env(env),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    output = proc.stdout.decode("utf-8", errors="replace")
+    if proc.returncode != 0 or not os.path.exists(result_file):
+        return None, output
+    with open(result_file, encoding="utf-8") as handle:
+        return json.load(handle), output
 
 
-def attach_tests(gremlins, coverage):
+#: The first duration bucket's upper bound; the next ones are 10 times as wide each.
+BUCKET_MS = 30.0
+
+
+def duration_bucket(ms):
+    """Decades of duration: 0 below 30 ms, 1 below 300 ms, 2 below 3 s, ...  Wide enough that
+    one noisy sample on a loaded machine rarely moves a test to another bucket."""
+    if ms < BUCKET_MS:
+        return 0
+    return 1 + int(math.floor(math.log10(ms / BUCKET_MS)))
+
+
+def order_tests(nodeids, durations, position=None):
+    """Fastest first by duration bucket; in a bucket, by collection position, then node id:
+    the order is the same whenever the tree is, however noisy one duration sample is."""
+    position = position or {}
+    last = len(position)
+    return sorted(nodeids, key=lambda n: (duration_bucket(durations.get(n, 0.0)),
+                                          position.get(n, last), n))
+
+
+def collection_order(nodeids, position):
+    last = len(position)
+    return sorted(nodeids, key=lambda n: (position.get(n, last), n))
+
+
+def dependency_groups(order_dependent, everything):
+    """{test: the group it belongs to}: an order-dependent test's group is the test and what
+    it needs (null: every test); a test may be in several groups, so the groups of each test
+    are merged."""
+    groups = {}
+    for test, needs in order_dependent.items():
+        group = set(everything) if needs is None else set(needs) | {test}
+        for member in group:
+            groups.setdefault(member, set()).update(group)
+    return groups
+
+
+def with_dependencies(tests, groups):
+    """``tests`` plus, transitively, the groups of its members; and whether any was added or
+    any member is in a group."""
+    result = set(tests)
+    todo = [t for t in result if t in groups]
+    touched = bool(todo)
+    while todo:
+        for member in groups.get(todo.pop(), ()):
+            if member not in result:
+                result.add(member)
+                if member in groups:
+                    todo.append(member)
+    return result, touched
+
+
+def attach_tests(gremlins, coverage, order_dependent=None):
     """Fill each gremlin's ``tests`` and finish ``static`` from the baseline's coverage.
 
     A gremlin is static when its site runs at import time (by its position in the source, or
     because the baseline reached it outside any test).  A static gremlin that was reached at
     all gets every test: its effect is fixed at import and may show anywhere.  A gremlin
-    nobody reached gets [] (no_coverage).  Tests are listed fastest first."""
+    nobody reached gets [] (no_coverage).  Tests are ordered by order_tests, or in collection
+    order with the tests they depend on (see the module's docstring)."""
     durations = coverage["tests"]
+    order = [n for n in coverage.get("order") or [] if n in durations]
+    order += [n for n in durations if n not in set(order)]
+    position = {n: i for i, n in enumerate(order)}
+    groups = dependency_groups(order_dependent or {}, order)
     outside = set(coverage["outside"])
     reached_by = {}
     for nodeid, ids in coverage["hits"].items():
         for gid in ids:
             reached_by.setdefault(gid, set()).add(nodeid)
-    all_tests = order_tests(durations, durations)
     for g in gremlins:
         reached = reached_by.get(g["id"], set())
         g["static"] = bool(g["static"] or g["id"] in outside)
         if g["static"] and (reached or g["id"] in outside):
-            g["tests"] = list(all_tests)
+            tests = set(order)
         else:
-            g["tests"] = order_tests(reached, durations)
+            tests = reached
+        tests, touched = with_dependencies(tests, groups)
+        if touched:
+            g["tests"] = collection_order(tests, position)
+        else:
+            g["tests"] = order_tests(tests, durations, position)
     return gremlins
+
+
+#: At most this many order-dependent tests are named on the console (all are in run.json).
+SHOWN_DEPENDENTS = 10
+
+
+def describe_dependents(order_dependent):
+    """The console line for the order-dependent tests."""
+    parts = []
+    for test in sorted(order_dependent)[:SHOWN_DEPENDENTS]:
+        needs = order_dependent[test]
+        if needs is None:
+            parts.append("%s (needs the whole suite)" % test)
+        elif needs:
+            shown = needs[:3] + (["%d more" % (len(needs) - 3)] if len(needs) > 3 else [])
+            parts.append("%s (needs %s)" % (test, ", ".join(shown)))
+        else:
+            parts.append(test)
+    if len(order_dependent) > SHOWN_DEPENDENTS:
+        parts.append("and %d more (run.json: order_dependent)"
+                     % (len(order_dependent) - SHOWN_DEPENDENTS))
+    return ("order-dependent tests (fail when run alone): %s; the gremlins they cover run "
+            "with the tests they need, in collection order" % "; ".join(parts))
 
 
 def select_files(args, project):
@@ -121,15 +301,31 @@ def prepare(args):
         raise UsageError("--operators: %s" % exc) from None
     out = os.path.abspath(args.out or os.path.join(project, ".gremlins"))
     files = select_files(args, project)
-    os.makedirs(out, exist_ok=True)
+    make_out(out)
+    lock = lock_out(out)
+    try:
+        return prepare_locked(args, project, operators, out, files)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def prepare_locked(args, project, operators, out, files):
+    """The steps after the lock (see the module's docstring): the tree, baseline, isolation
+    check, manifest and run.json."""
     inst = os.path.join(out, "instrumented")
-    gremlins, modules = proj.build(project, files, inst, operators, log)
+    try:
+        gremlins, modules = proj.build(project, files, inst, operators, log)
+    except OSError as exc:
+        raise cannot_write(exc.filename or inst, exc) from None
     log("instrumented %d files (%d modules), %d gremlins, operators %s"
         % (len(files), len(modules), len(gremlins), ",".join(operators)))
     python = proj.interpreter()
     extra_paths = [os.path.join(project, p) for p in args.python_paths]
     env = {"PYTHONPATH": proj.python_path(inst, extra_paths), "GREMLIN_INSTRUMENTED_DIR": inst}
-    pytest_args = ["--rootdir", project, "-p", "no:cacheprovider"] + args.pytest_args
+    env.update(NO_COVERAGE_ENV)
+    pytest_args = (["--rootdir", project, "-p", "no:cacheprovider"] + NO_COVERAGE_ARGS
+                   + args.pytest_args)
     coverage, wall_ms, output = run_baseline(python, project, inst, out, env,
                                              ["-q"] + pytest_args)
     if coverage is None or coverage["exit_code"] != 0:
@@ -137,12 +333,22 @@ def prepare(args):
         code = coverage["exit_code"] if coverage else "none"
         log("the baseline failed (pytest exit code %s): fix the tests first" % code)
         return 4
-    attach_tests(gremlins, coverage)
+    isolation, isolation_output = run_isolation(python, project, inst, out, env,
+                                                ["-q"] + pytest_args)
+    if isolation is None:
+        sys.stderr.write(isolation_output[-4000:])
+        log("the isolation check did not finish: every gremlin runs with the whole suite, in "
+            "collection order")
+        order_dependent = {t: None for t in coverage["tests"]}
+    else:
+        order_dependent = isolation["alone_fail"]
+    attach_tests(gremlins, coverage, order_dependent)
     manifest_path = os.path.join(out, "manifest.json")
+    order = coverage.get("order") or list(coverage["tests"])
     manifest = {"version": 1, "gremlins": gremlins,
                 "tests": {n: {"duration_ms": coverage["tests"][n]}
-                          for n in order_tests(coverage["tests"], coverage["tests"])}}
-    atomic_write_json(manifest_path, manifest)
+                          for n in order_tests(coverage["tests"], coverage["tests"],
+                                               {n: i for i, n in enumerate(order)})}}
     run = {
         "version": 1, "python": python, "project": project, "gremlins_dir": out,
         "manifest": manifest_path, "instrumented_dir": inst, "env": env,
@@ -150,13 +356,20 @@ def prepare(args):
         "worker_command": [python, "-m", "gremlins_pytest.worker", "--gremlins-dir", out],
         "cold_command": [python, "-m", "gremlins_pytest.cold", "--gremlins-dir", out],
         "baseline_ms": round(wall_ms, 3),
+        "order_dependent": order_dependent,
     }
     run_path = os.path.join(out, "run.json")
-    atomic_write_json(run_path, run)
+    try:
+        atomic_write_json(manifest_path, manifest)
+        atomic_write_json(run_path, run)
+    except OSError as exc:
+        raise cannot_write(out, exc) from None
     covered = sum(1 for g in gremlins if g["tests"])
     static = sum(1 for g in gremlins if g["static"])
     log("baseline: %d tests in %.0f ms; %d of %d gremlins covered, %d static"
         % (len(coverage["tests"]), wall_ms, covered, len(gremlins), static))
+    if order_dependent and isolation is not None:
+        log(describe_dependents(order_dependent))
     print(run_path)
     return 0
 

@@ -1,12 +1,74 @@
-"""What the baseline, the cold runner and ``prepare`` share on the pytest side: the ``--``
-split of the command line, importing the switch from the instrumented tree, and pytest plugins
-that select tests and watch results."""
+"""What the baseline, the cold runner, the warm worker and ``prepare`` share on the pytest side:
+the ``--`` split of the command line, importing the switch from the instrumented tree, the
+arguments and environment that keep coverage tools out of mutation runs, and a pytest plugin
+that selects tests.
+
+This module is also a pytest plugin (``-p gremlins_pytest.pytest_support``, among
+NO_COVERAGE_ARGS): it declares pytest-cov's options, marker and fixtures, inert, so that a
+project's ``--cov`` options (in ``addopts``, say) still parse and its tests still run while the
+real plugin is blocked by ``-p no:cov``.
+"""
 
 import importlib
+import importlib.util
 import sys
 
-from .protocol import OUTPUT_LIMIT
 from .switch import MODULE_NAME as SWITCH_MODULE
+
+#: pytest arguments for every run gremlins_pytest starts (baseline, isolation check, warm
+#: worker through run.json, cold runs): pytest-cov is blocked (it would start coverage in the
+#: baseline, in the worker and again in every forked child, and parallel cold runs would share
+#: the project's .coverage file), and its options are declared by this module instead, inert.
+NO_COVERAGE_ARGS = ["-p", "no:cov", "-p", __name__]
+
+#: Environment for the same runs: coverage.py's process start-up hook
+#: (COVERAGE_PROCESS_START) and pytest-cov's subprocess hook (COV_CORE_*) do nothing when their
+#: variable is empty.  (A process spec can only set variables, not remove them; empty values
+#: are what both tools treat as absent.)
+NO_COVERAGE_ENV = {"COVERAGE_PROCESS_START": "", "COV_CORE_SOURCE": "",
+                   "COV_CORE_CONFIG": "", "COV_CORE_DATAFILE": ""}
+
+
+def pytest_addoption(parser):
+    """pytest-cov's own options, declared by its own function but without its plugin: they
+    parse and do nothing.  Nothing when pytest-cov is not installed, or when its options are
+    declared already (the plugin was registered before it was blocked)."""
+    try:
+        from pytest_cov import plugin as cov_plugin
+    except Exception:  # not installed, or broken: then there are no --cov options to accept
+        return
+    try:
+        cov_plugin.pytest_addoption(parser)
+    except ValueError:  # "option names already added": the real plugin declared them
+        pass
+
+
+def pytest_configure(config):
+    """pytest-cov's marker and fixtures, inert, so that projects using them (with
+    ``--strict-markers``, say) still collect and run while the plugin is blocked."""
+    try:
+        installed = importlib.util.find_spec("pytest_cov") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if installed:
+        config.addinivalue_line("markers", "no_cover: disable coverage for this test.")
+        config.pluginmanager.register(_inert_cov_fixtures(), "gremlins-inert-cov-fixtures")
+
+
+def _inert_cov_fixtures():
+    import pytest
+
+    class InertCovFixtures:
+        @pytest.fixture
+        def no_cover(self):
+            """pytest-cov's fixture: coverage is off anyway."""
+
+        @pytest.fixture
+        def cov(self):
+            """pytest-cov's fixture: None, as when coverage is not active."""
+            return None
+
+    return InertCovFixtures()
 
 
 def parse_with_extra(parser, argv):
@@ -44,23 +106,3 @@ class SelectTests:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected
-
-
-class Outcomes:
-    """pytest plugin: the first failing test and whether collection failed."""
-
-    def __init__(self):
-        self.killing_test = None
-        self.output = ""
-        self.collection_errors = 0
-
-    def pytest_collectreport(self, report):
-        if report.failed:
-            self.collection_errors += 1
-            if not self.output:
-                self.output = str(report.longrepr)[-OUTPUT_LIMIT:]
-
-    def pytest_runtest_logreport(self, report):
-        if report.failed and self.killing_test is None:
-            self.killing_test = report.nodeid
-            self.output = str(report.longrepr)[-OUTPUT_LIMIT:]

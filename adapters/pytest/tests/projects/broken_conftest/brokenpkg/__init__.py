@@ -1,0 +1,1 @@
+"""Settings that the project's conftest files compute at import time."""

@@ -1,0 +1,1 @@
+"""Module-level state that one test creates and later tests rely on."""
