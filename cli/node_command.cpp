@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 #include "cli/config_merge.hpp"
@@ -73,6 +74,8 @@ std::string absolute_dir(const std::string& dir, const char* flag) {
   if (!fs::is_directory(dir, ec)) throw std::invalid_argument(std::string(flag) + ": " + dir + " is not a directory");
   return fs::absolute(dir).lexically_normal().string();
 }
+
+constexpr std::chrono::seconds stop_limit{30};
 
 tls_files tls_of(const run_options& o) { return tls_files{o.tls_cert, o.tls_key, o.tls_ca}; }
 
@@ -213,6 +216,13 @@ int node_command(const CLI::App* parsed) {
   }
   auto why = signals.wait();
   say("stopping (" + why + "): ending every worker");
+  // Ending the workers takes a moment; should it hang, the node still goes (its guardian, the
+  // fork server, ends every process the node started once the node is gone).
+  std::thread([] {
+    std::this_thread::sleep_for(stop_limit);
+    say("could not end every worker within " + std::to_string(stop_limit.count()) + " s: exiting anyway");
+    std::_Exit(1);
+  }).detach();
   node.reset();
   return exit_ok;
 }

@@ -566,3 +566,149 @@ TEST_CASE("nodes: HOST:PORT", "[nodes]") {
   CHECK(gremlins::is_loopback_host("localhost"));
   CHECK_FALSE(gremlins::is_loopback_host("0.0.0.0"));
 }
+
+namespace {
+
+// A CA, node and coordinator certificates it signed, and an intruder's from another CA, made
+// with openssl in a scratch folder.
+struct test_certificates {
+  scratch_dir dir;
+  bool ok = false;
+  test_certificates() {
+    auto d = dir.path();
+    std::string script =
+        "cd " + d + " && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=gremlins-ca && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca2.key -out ca2.pem -days 2 -subj /CN=other-ca && "
+        "for who in node coord; do "
+        "  openssl req -newkey rsa:2048 -nodes -keyout $who.key -out $who.csr -subj /CN=$who && "
+        "  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 2 || exit 1; "
+        "done && "
+        "openssl req -newkey rsa:2048 -nodes -keyout intruder.key -out intruder.csr -subj /CN=intruder && "
+        "openssl x509 -req -in intruder.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -out intruder.pem -days 2";
+    ok = std::system(("(" + script + ") > /dev/null 2>&1").c_str()) == 0;
+  }
+  std::string operator/(const std::string& name) const { return dir / name; }
+  std::vector<std::string> flags(const std::string& who, const std::string& ca = "ca.pem") const {
+    return {"--tls-cert", dir / (who + ".pem"), "--tls-key", dir / (who + ".key"), "--tls-ca", dir / ca};
+  }
+};
+
+// An openssl s_client that connects and leaves at once. (Its exit code says little: with TLS 1.3
+// its handshake is done before the server has checked its certificate.)
+void s_client(const std::string& address, const std::string& extra) {
+  auto cmd = "timeout 10 openssl s_client -connect " + address + " " + extra + " < /dev/null > /dev/null 2>&1";
+  if (std::system(cmd.c_str()) < 0) FAIL("cannot run openssl s_client");
+}
+
+std::vector<std::string> cat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("nodes: TLS: peers with a certificate the CA signed work; every other peer is refused and logged",
+          "[nodes][tls]") {
+  test_certificates certs;
+  REQUIRE(certs.ok);
+  auto marker = unique_marker("tls");
+  scratch_dir dir;
+  auto script = verdict_script(marker);
+  auto ids = mixed(12);
+  node_process n(cat({"--workers", "2"}, cat(certs.flags("node"), {"--", "sh", "-c", script})), marker);
+  REQUIRE(!n.address().empty());
+  auto coordinate = [&](const std::vector<std::string>& tls, const std::string& json) {
+    return run_cli(cat(cat({"run", "-q", "--gremlins", join(ids, ","), "--workers", "0", "--nodes", n.address(),
+                            "--json", json},
+                           tls),
+                       {"--", "sh", "-c", script}));
+  };
+  // The coordinator with its certificate: the same verdicts as ever.
+  auto good = coordinate(certs.flags("coord"), dir / "good.json");
+  INFO(good.err);
+  CHECK(good.exit_code == 0);
+  auto r = read_json(dir / "good.json");
+  check_one_result_each(r, ids);
+  CHECK(statuses(r)["z000"] == "zapped");
+  CHECK(statuses(r)["s001"] == "survived");
+  CHECK(nodes_of(r)[n.address()]["gremlins"] == 12);
+
+  // A TLS client without a certificate, and one whose certificate another CA signed.
+  s_client(n.address(), "-CAfile " + (certs / "ca.pem"));
+  s_client(n.address(), "-CAfile " + (certs / "ca.pem") + " -cert " + (certs / "intruder.pem") + " -key " +
+                            (certs / "intruder.key"));
+  // A coordinator without TLS.
+  auto plain = coordinate({}, dir / "plain.json");
+  CHECK(plain.exit_code == 2);
+  CHECK_THAT(plain.err, Catch::Contains("node " + n.address() + ": cannot connect"));
+  // A coordinator of another CA: it refuses the node's certificate itself, and says so.
+  auto foreign = coordinate(certs.flags("intruder", "ca2.pem"), dir / "foreign.json");
+  CHECK(foreign.exit_code == 2);
+  CHECK_THAT(foreign.err, Catch::Contains("TLS: connection to " + n.address() + " refused: its certificate was not accepted"));
+  CHECK_FALSE(exists(dir / "foreign.json"));
+  // Random bytes on the TLS port.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 5; ++i) {
+    int fd = tcp_connect(n.port());
+    REQUIRE(fd >= 0);
+    std::string bytes(100 + rng() % 5000, '\0');
+    for (auto& c : bytes) c = static_cast<char>(rng());
+    if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0) {}
+    ::close(fd);
+  }
+  // Still serving.
+  auto again = coordinate(certs.flags("coord"), dir / "again.json");
+  CHECK(again.exit_code == 0);
+  CHECK(statuses(read_json(dir / "again.json")) == statuses(r));
+
+  auto end = n.stop();
+  CHECK(end.exit_code == 0);
+  INFO(end.err);
+  CHECK_THAT(end.err, Catch::Contains("with TLS (peers need a certificate signed by"));
+  CHECK_THAT(end.err, Catch::Contains("TLS alert 'certificate required (no certificate was presented)' sent"));
+  CHECK_THAT(end.err, Catch::Contains("its certificate was not accepted: unable to get local issuer certificate (subject /CN=intruder)"));
+  CHECK_THAT(end.err, Catch::Contains("the TLS handshake did not complete"));
+  CHECK_THAT(end.err, Catch::Contains("the peer did not accept this side"));  // the foreign coordinator
+  // A good connection is never reported as refused.
+  std::size_t refusals = 0;
+  for (std::size_t at = end.err.find("TLS: refused"); at != std::string::npos; at = end.err.find("TLS: refused", at + 1))
+    ++refusals;
+  CHECK(refusals == 2 + 1 + 1 + 5);  // s_clients, plain coordinator, foreign coordinator, random bytes
+  check_nothing_left(marker);
+}
+
+TEST_CASE("nodes: TLS files are checked before a node or a coordinator starts", "[nodes][tls]") {
+  test_certificates certs;
+  REQUIRE(certs.ok);
+  auto script = verdict_script(unique_marker("tlsfiles"));
+  SECTION("a node whose certificate its CA did not sign") {
+    auto r = run_cli(cat({"node", "--listen", "127.0.0.1:0", "--workers", "1"},
+                         cat(certs.flags("intruder"), {"--", "sh", "-c", script})));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("is not signed by --tls-ca"));
+  }
+  SECTION("a key that is not the certificate's") {
+    auto r = run_cli({"node", "--listen", "127.0.0.1:0", "--workers", "1", "--tls-cert", certs / "node.pem",
+                      "--tls-key", certs / "coord.key", "--tls-ca", certs / "ca.pem", "--", "sh", "-c", script});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("does not belong to --tls-cert"));
+  }
+  SECTION("only some of the three") {
+    auto r = run_cli({"run", "-q", "--gremlins", "a", "--nodes", "127.0.0.1:1", "--tls-ca", certs / "ca.pem", "--",
+                      "sh", "-c", script});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("TLS needs all three of --tls-cert, --tls-key and --tls-ca"));
+  }
+  SECTION("a TLS node may listen beyond loopback without --insecure-listen") {
+    auto marker = unique_marker("tlswide");
+    node_process n(cat({"--listen", "0.0.0.0:0", "--workers", "1"}, cat(certs.flags("node"), {"--", "sh", "-c", script})),
+                   marker);
+    REQUIRE(!n.address().empty());
+    auto end = n.stop();
+    CHECK(end.exit_code == 0);
+    CHECK_THAT(end.err, Catch::Contains("with TLS"));
+    CHECK_THAT(end.err, !Catch::Contains("WARNING"));
+    check_nothing_left(marker);
+  }
+}

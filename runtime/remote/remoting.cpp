@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509err.h>
 
 #include <memory>
 #include <set>
@@ -40,8 +41,12 @@ std::optional<std::string> tls_problem(const tls_files& tls) {
   if (!ctx) return "TLS: cannot create an OpenSSL context: " + ssl_errors();
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert.c_str()) != 1)
     return "--tls-cert " + tls.cert + ": not a PEM certificate that can be read (" + ssl_errors() + ")";
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1)
-    return "--tls-key " + tls.key + ": not a PEM private key that can be read (" + ssl_errors() + ")";
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    auto errors = ssl_errors();
+    if (mismatch) return "--tls-key " + tls.key + " does not belong to --tls-cert " + tls.cert;
+    return "--tls-key " + tls.key + ": not a PEM private key that can be read (" + errors + ")";
+  }
   if (SSL_CTX_check_private_key(ctx.get()) != 1)
     return "--tls-key " + tls.key + " does not belong to --tls-cert " + tls.cert;
   if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca.c_str(), nullptr) != 1)

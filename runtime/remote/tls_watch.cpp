@@ -31,6 +31,7 @@ struct session_note {
   std::string peer;
   std::string why;    ///< what the verify callback found
   bool reported = false;
+  bool established = false;  ///< the handshake was done: nothing later is a refusal
 };
 
 int note_index() {
@@ -97,8 +98,15 @@ void info_cb(const SSL* ssl, int where, int ret) {
   auto* note = note_of(ssl);
   if (note == nullptr) return;
   if (note->peer.empty()) note->peer = peer_of(ssl);
+  if (where & SSL_CB_HANDSHAKE_DONE) note->established = true;
   if ((where & SSL_CB_ALERT) == 0 || (ret >> 8) != SSL3_AL_FATAL) return;
-  std::string alert = SSL_alert_desc_string_long(ret);
+  // After the handshake an alert this side sends is no refusal (the peer closed without TLS's
+  // goodbye, say). A client hears of its own refusal only then: with TLS 1.3 its handshake is
+  // done before the server has checked its certificate.
+  if (note->established && ((where & SSL_CB_WRITE) || SSL_is_server(ssl))) return;
+  // OpenSSL 3 has no text for TLS 1.3's "certificate required" (116).
+  std::string alert = (ret & 0xff) == 116 ? "certificate required (no certificate was presented)"
+                                          : SSL_alert_desc_string_long(ret);
   if (where & SSL_CB_WRITE)
     report(ssl, *note, note->why.empty() ? "TLS alert '" + alert + "' sent" : note->why);
   else
@@ -134,7 +142,7 @@ void SSL_free(SSL* ssl) {
   static fn real = reinterpret_cast<fn>(::dlsym(RTLD_NEXT, "SSL_free"));
   if (ssl != nullptr) {
     if (auto* note = gremlins::note_of(ssl)) {
-      if (!SSL_is_init_finished(ssl) && SSL_get_fd(ssl) >= 0)
+      if (!note->established && SSL_get_fd(ssl) >= 0)
         gremlins::report(ssl, *note, note->why.empty()
                                          ? "the TLS handshake did not complete (the peer hung up or spoke no TLS)"
                                          : note->why);
