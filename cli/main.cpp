@@ -1,5 +1,6 @@
 // gremlin-actors: the command line. `run` tests gremlins, `report` re-renders a saved
-// results file, `config` shows the effective configuration. Every refusal exits 2
+// results file, `config` shows the effective configuration, `merge` combines shards, `node`
+// serves worker slots to a coordinator. Every refusal exits 2
 // (exit_bad_input, cli/exit_codes.hpp). `run` and `config` take the same options, declared
 // from the option table (cli/options.hpp).
 
@@ -9,6 +10,7 @@
 
 #include "cli/config_merge.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/merge_command.hpp"
 #include "cli/node_command.hpp"
 #include "cli/options.hpp"
 #include "cli/report_command.hpp"
@@ -30,6 +32,14 @@ void add_report_options(CLI::App& app, report_command_options& r) {
   app.add_flag("--show-all", r.show_all, "List every survivor");
   app.add_flag("--no-color", r.no_color, "No colours");
   app.add_flag("-q,--quiet", r.quiet, "No console report");
+}
+
+void add_merge_options(CLI::App& app, merge_command_options& m) {
+  app.add_option("shards", m.shards, "The results files of the shards (`run --shard K/N --json F`)")->required();
+  app.add_option("--json", m.json, "Write the merged results JSON here");
+  app.add_option("--report-elements", m.report_elements, "Write a mutation-testing-elements report here");
+  app.add_option("--report-html", m.report_html, "Write a self-contained HTML report here");
+  app.add_flag("-q,--quiet", m.quiet, "No console report");
 }
 
 int config_command(run_options& opts, const CLI::App& app) {
@@ -65,6 +75,9 @@ int main(int argc, char** argv) {
   run_options copts;
   auto* config = app.add_subcommand("config", "Print the effective configuration and where each value comes from");
   auto* node = add_node_subcommand(app);
+  merge_command_options mopts;
+  auto* merge = app.add_subcommand("merge", "Combine the results files of the shards of one run");
+  add_merge_options(*merge, mopts);
   add_run_options(*config, copts);
   try {
     app.parse(argc, argv);
@@ -76,5 +89,6 @@ int main(int argc, char** argv) {
   if (report->parsed()) return report_command(ropts);
   if (config->parsed()) return config_command(copts, *config);
   if (node->parsed()) return node_command(node);
+  if (merge->parsed()) return merge_command(mopts);
   return exit_bad_input;
 }

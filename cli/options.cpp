@@ -146,6 +146,29 @@ std::vector<option_spec> make_table() {
   t.push_back(option_spec("signal_is_error", "--signal-is-error", k::flag,
                           field(&o::signal_is_error, command.signal_is_error),
                           "A test run killed by a signal is an error, not zapped"));
+  t.push_back(option_spec("timeout_confirmations", "--timeout-confirmations", k::integer,
+                          field(&o::timeout_confirmations, pool.timeout_confirmations),
+                          "Re-runs with a doubled limit that must time out too before a timeout counts")
+                  .within(0, 10).e_g("2"));
+  // The results store (docs/results-store.md).
+  t.push_back(option_spec("store", "--store", k::string, field(&o::store),
+                          "The results store (SQLite): resume, reuse unchanged verdicts")
+                  .when_unset("(with --pytest: .gremlins/results.db)").e_g("out/results.db"));
+  t.push_back(option_spec("no_store", "--no-store", k::flag, field(&o::no_store),
+                          "No results store, even with --pytest"));
+  t.push_back(option_spec("resume", "--resume", k::flag, field(&o::resume),
+                          "Also reuse stored verdicts of gremlins without a fingerprint (by id)"));
+  t.push_back(option_spec("force", "--force,--no-incremental", k::flag, field(&o::force),
+                          "Reuse no stored verdict: test every gremlin again"));
+  t.push_back(option_spec("shard", "--shard", k::string, field(&o::shard),
+                          "Test shard K of N (by a hash of the gremlin id); merge the shards with `merge`")
+                  .e_g("2/3"));
+  t.push_back(option_spec("since", "--since", k::string, field(&o::since),
+                          "Only gremlins on lines changed since this git revision")
+                  .e_g("origin/main"));
+  t.push_back(option_spec("in_diff", "--in-diff", k::string, field(&o::in_diff),
+                          "Only gremlins on lines this unified diff adds or changes")
+                  .e_g("change.diff"));
   // Worker nodes (docs/nodes.md).
   t.push_back(option_spec("nodes", "--nodes", k::strings, field(&o::nodes),
                           "Worker nodes HOST:PORT (comma list) whose workers join the local ones")

@@ -5,6 +5,8 @@
 
 #include "cli/run_command.hpp"
 
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
@@ -19,6 +21,7 @@
 #include "cli/fail_under.hpp"
 #include "cli/node_command.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/selection.hpp"
 #include "cli/pytest_mode.hpp"
 #include "cli/stop_watch.hpp"
 #include "runtime/formats/atomic_file.hpp"
@@ -75,6 +78,7 @@ pool_config make_pool_config(const run_options& o) {
   cfg.max_restarts = o.max_restarts;
   cfg.warmup_timeout_s = o.warmup_timeout;
   cfg.warmup_retries = o.warmup_retries;
+  cfg.timeout_confirmations = o.timeout_confirmations;
   if (auto err = validate(cfg)) throw refusal(*err);
   return cfg;
 }
@@ -209,6 +213,41 @@ int write_reports(const run_options& o, const run_report& report) {
   return exit_ok;
 }
 
+// The results store: PROJECT/.gremlins/results.db with --pytest unless --store or --no-store
+// say otherwise (docs/results-store.md).
+selection_options selection_options_of(const run_options& o, const std::string& rootdir) {
+  selection_options s;
+  if (!o.no_store) {
+    s.store = o.store;
+    if (s.store.empty() && o.pytest)
+      s.store = (std::filesystem::path(o.project.empty() ? o.rootdir : o.project) / ".gremlins" / "results.db").string();
+  }
+  s.resume = o.resume;
+  s.force = o.force;
+  s.shard = o.shard;
+  s.since = o.since;
+  s.in_diff = o.in_diff;
+  s.rootdir = rootdir.empty() ? o.rootdir : rootdir;
+  return s;
+}
+
+// The reused verdicts join the new ones, marked as such; the store has every verdict written.
+void add_reused(run_report& report, selection& chosen) {
+  for (auto& r : chosen.reused) {
+    report.reused.insert(r.gremlin_id);
+    report.results.push_back(std::move(r));
+  }
+  chosen.reused.clear();
+  for (auto& g : chosen.reused_gremlins)
+    if (!g.file.empty() || g.has_tests || !g.fingerprint.empty()) report.gremlins.emplace(g.id, std::move(g));
+  chosen.reused_gremlins.clear();
+  std::sort(report.results.begin(), report.results.end(),
+            [](const worker_result& a, const worker_result& b) { return a.gremlin_id < b.gremlin_id; });
+  report.shard = chosen.shard;
+  report.selection = chosen.digest;
+  if (chosen.store) chosen.store->flush();
+}
+
 int stopped_before_the_run(const stop_watch& watch) {
   std::cerr << "gremlin-actors: stopped by " << describe(watch.cause()) << " before anything ran\n";
   return exit_code_of(watch.cause());
@@ -246,6 +285,7 @@ int run_command(run_options& o, const CLI::App* parsed) {
   stop_watch& watch = *watch_owner;
   std::unique_ptr<gremlin_runtime> rt;
   std::vector<gremlin> gremlins;
+  selection chosen;
   run_report loaded;
   double prepared_baseline_ms = -1;
   try {
@@ -269,6 +309,10 @@ int run_command(run_options& o, const CLI::App* parsed) {
     check_output_paths(o, config_file);
     rt = std::make_unique<gremlin_runtime>(cfg, cmd, make_remote_config(o));
     if (auto refused = rt->connect_nodes(gremlins); !refused.empty()) throw refusal(refusal_lines(refused));
+    chosen = select_gremlins(std::move(gremlins), selection_options_of(o, cmd.rootdir), *rt->runner());
+    gremlins = std::move(chosen.to_test);
+    if (!o.quiet)
+      for (const auto& note : chosen.notes) std::cerr << "gremlin-actors: " << note << "\n";
   } catch (const output_refusal& e) {
     std::cerr << "gremlin-actors: " << e.what() << "\n";
     return exit_bad_input;
@@ -286,7 +330,8 @@ int run_command(run_options& o, const CLI::App* parsed) {
   if (prepared_baseline_ms >= 0) rt->set_baseline_ms(prepared_baseline_ms);
   // Static gremlins run cold: with a prepared baseline that path is still checked (and timed).
   bool any_static = std::any_of(gremlins.begin(), gremlins.end(), [](const gremlin& g) { return g.is_static; });
-  if (prepared_baseline_ms < 0 || any_static) {
+  // Every verdict reused: nothing runs, so no baseline either.
+  if (!gremlins.empty() && (prepared_baseline_ms < 0 || any_static)) {
     if (int code = check_baseline(*rt, watch); code != exit_ok) return code;
   }
   run_report report;
@@ -297,7 +342,10 @@ int run_command(run_options& o, const CLI::App* parsed) {
     popts.color = color_enabled(o.no_color, popts.is_tty);
     popts.stopping = [&watch] { return watch.stopped(); };
     progress_line line(stderr, popts);
-    report = rt->run(std::move(gremlins), [&line](const progress& p, const worker_result& r) { line.update(p, r); });
+    report = rt->run(std::move(gremlins), [&line, &chosen](const progress& p, const worker_result& r) {
+      record_verdict(chosen, r);
+      line.update(p, r);
+    });
     line.finish();
   }
   // The results are complete or stopped now: what comes later changes neither.
@@ -306,6 +354,7 @@ int run_command(run_options& o, const CLI::App* parsed) {
   report.interrupted = report.interrupted || cause != stop_cause::none;
   if (report.interrupted && cause == stop_cause::none) cause = stop_cause::sigint;  // stop() from elsewhere
   report.test_durations_ms = loaded.test_durations_ms;
+  add_reused(report, chosen);
   auto sum = summarize(report.results, report.wall_ms);
   if (!watch.stdout_closed()) {
     console_options copts;

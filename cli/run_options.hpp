@@ -47,6 +47,15 @@ struct run_options {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
+  std::uint32_t timeout_confirmations{};  ///< re-runs with a doubled limit before a timeout counts
+  // The results store (docs/results-store.md).
+  std::string store;                      ///< "" with --pytest: PROJECT/.gremlins/results.db
+  bool no_store{};
+  bool resume{};
+  bool force{};
+  std::string shard;                      ///< K/N
+  std::string since;                      ///< a git revision
+  std::string in_diff;                    ///< a unified diff file
   // pytest adapter.
   bool pytest{};
   std::string project;

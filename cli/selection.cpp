@@ -64,6 +64,8 @@ selection select_gremlins(std::vector<gremlin> all, const selection_options& o, 
       auto it = stored.find(g.id);
       if (it != stored.end() && it->second.result.verdict != status::error) {
         s.reused.push_back(it->second.result);
+        s.reused.back().gremlin_id = g.id;
+        s.reused_gremlins.push_back(std::move(g));
         ++kept_stored;
       } else {
         ++s.left_out;
@@ -92,6 +94,7 @@ selection select_gremlins(std::vector<gremlin> all, const selection_options& o, 
     s.notes.push_back(std::to_string(plan.reused.size()) + " verdicts reused from " + o.store + ", " +
                       std::to_string(s.to_test.size()) + " gremlins to test");
   for (auto& r : plan.reused) s.reused.push_back(std::move(r));
+  for (auto& g : plan.reused_gremlins) s.reused_gremlins.push_back(std::move(g));
   return s;
 }
 

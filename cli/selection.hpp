@@ -38,6 +38,7 @@ struct selection_options {
 struct selection {
   std::vector<gremlin> to_test;
   std::vector<worker_result> reused;                       ///< verdicts taken from the store
+  std::vector<gremlin> reused_gremlins;                    ///< their gremlins, for the reports
   std::unique_ptr<results_store> store;                    ///< records the new verdicts
   std::unordered_map<std::string, std::string> fingerprints;  ///< id -> fingerprint, to record
   std::string shard;                                       ///< as given

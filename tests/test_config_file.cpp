@@ -90,6 +90,14 @@ TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "
              "tls-cert = \"c.pem\"\n"             // 42
              "tls_key = \"c.key\"\n"              // 43
              "tls_ca = \"ca.pem\"\n"              // 44
+             "timeout_confirmations = 2\n"      // 45
+             "store = \"out/results.db\"\n"       // 46
+             "no-store = false\n"                // 47
+             "resume = true\n"                   // 48
+             "force = false\n"                   // 49
+             "shard = \"2/3\"\n"                   // 50
+             "since = \"origin/main\"\n"           // 51
+             "in_diff = \"change.diff\"\n"         // 52
              "\n[tool.other]\nx = 1\n");
   std::string used;
   auto s = load_config_file(dir.str(), used);
@@ -98,6 +106,11 @@ TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "
   for (std::size_t i = 0; i < s.size(); ++i)  // file order, each with its line
     CHECK(s[i].where == used + ":" + std::to_string(5 + i));
   CHECK(value<std::int64_t>(s, "workers") == 4);
+  CHECK(value<std::int64_t>(s, "timeout_confirmations") == 2);
+  CHECK(value<std::string>(s, "store") == "out/results.db");
+  CHECK(value<bool>(s, "resume"));
+  CHECK(value<std::string>(s, "shard") == "2/3");
+  CHECK(value<std::string>(s, "in_diff") == "change.diff");
   CHECK(value<bool>(s, "parallel"));
   CHECK_FALSE(value<bool>(s, "batch"));
   CHECK(value<std::int64_t>(s, "batch_size") == 25);

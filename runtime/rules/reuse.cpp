@@ -31,6 +31,7 @@ reuse_plan plan_reuse(std::vector<gremlin> gremlins, const std::map<std::string,
     if (it != stored.end() && reusable(g, it->second, resume)) {
       plan.reused.push_back(it->second.result);
       plan.reused.back().gremlin_id = g.id;
+      plan.reused_gremlins.push_back(std::move(g));
     } else {
       plan.to_test.push_back(std::move(g));
     }

@@ -22,6 +22,7 @@ namespace gremlins {
 struct reuse_plan {
   std::vector<gremlin> to_test;          ///< in the order given
   std::vector<worker_result> reused;     ///< their stored verdicts
+  std::vector<gremlin> reused_gremlins;  ///< the gremlins of those verdicts (for the reports)
 };
 
 /// A stored verdict and the fingerprint it was stored with.
