@@ -3,15 +3,32 @@
 Every mutation site becomes a conditional expression that asks the switch module which gremlin
 is active::
 
-    a < b   ->   (a <= b if _gremlins_switch.active == 'calc_py_g001'
-                  else (a > b if _gremlins_switch.active == 'calc_py_g002' else a < b))
+    a < b   ->   ((a <= b) if _gremlins_switch.active == 'calc_py_g001'
+                  else ((a > b) if _gremlins_switch.active == 'calc_py_g002' else (a < b)))
 
 Only one branch ever runs, so every operand is evaluated exactly once, in its original order,
 and ``and``/``or`` keep their short-circuit.  The mutated branches are built from pristine
 copies of the operands (only one gremlin is active at a time, so nested sites need no switch
 there); only the original branch carries the nested switches.  That keeps the code linear in
-the nesting depth instead of exponential.  Augmented assignments become an ``if`` statement,
-``return x`` becomes ``return (None if ... else x)``.
+the nesting depth instead of exponential.  ``return x`` becomes ``return (None if ... else
+(x))``; an augmented assignment ``t += b`` becomes ``t = (... else _gremlins_switch.iadd(t,
+b))`` (``operator.iadd``: the same operation), with temporaries so that an attribute or
+subscript target is still evaluated once, in the original order.
+
+The instrumented text is the original text with only the mutated expressions rewritten, each on
+its own lines: every line keeps its number, and every character outside the mutated
+expressions (comments, docstrings, blank lines) stays as it was, so tracebacks, warnings,
+``inspect.getsource`` and doctests see the project's line numbers.  The mutated branches are
+written on the first line of their expression; a site inside an f-string rewrites that whole
+f-string (``ast.unparse`` of its instrumented tree, padded with newlines inside parentheses to
+its original line count).  The ``import _gremlins_switch`` goes where it shifts nothing: after
+the docstring and ``__future__`` imports (``; import ...``), else in front of a first simple
+statement, else on the blank or comment line before the first statement, else on the first
+such line or in front of the first simple statement after it, else on a new last line.  Code
+above it that runs at import time refers to the switch as ``__import__('_gremlins_switch')``;
+functions use the name (bound by the import, or found in builtins, where the switch module
+also puts itself, when called at import time from above the import).  A non-UTF-8 coding cookie is rewritten to utf-8 (the
+instrumented file is written as UTF-8); a last line names the original file.
 
 With no gremlin active every check is false and the original branch runs: same values, same
 side effects, same exceptions.  While the baseline records coverage, ``active`` is an object
@@ -79,7 +96,12 @@ class _Positions:
 
     def __init__(self, source):
         self.source = source
-        self.lines = source.splitlines(True)
+        # Lines end at "\n" only, as for the tokenizer (str.splitlines also splits at form
+        # feeds and other separators that Python does not count as line ends).
+        self.lines = io.StringIO(source).readlines()
+        self.line_starts = [0]
+        for text in self.lines:
+            self.line_starts.append(self.line_starts[-1] + len(text))
         self.tokens = []
         try:
             for tok in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -97,6 +119,21 @@ class _Positions:
         if text.isascii():
             return byte_col
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+    def offset(self, line, col):
+        """The character offset in the source of a 1-based line and 0-based character column."""
+        if line - 1 >= len(self.lines):
+            return len(self.source)
+        return self.line_starts[line - 1] + col
+
+    def offsets(self, node):
+        """(start, end) character offsets of a node's text."""
+        return self.offset(*self.start(node)), self.offset(*self.end(node))
+
+    def token_offset(self, after, before, text):
+        """The offset of the first token ``text`` between two (line, col) positions, or None."""
+        span = self.token(after, before, text)
+        return None if span is None else self.offset(span[0], span[1] - 1)
 
     def start(self, node):
         return (node.lineno, self.char_col(node.lineno, node.col_offset))
@@ -138,7 +175,12 @@ class _Positions:
         return None
 
     def segment(self, node):
-        return ast.get_source_segment(self.source, node) or ast.unparse(node)
+        """The node's source text (as ast.get_source_segment, which splits the whole source
+        at every call), or its unparsed text."""
+        if getattr(node, "end_col_offset", None) is None:
+            return ast.unparse(node)
+        start, end = self.offsets(node)
+        return self.source[start:end] or ast.unparse(node)
 
 
 def _int_value(node):
@@ -166,15 +208,48 @@ def _swap_bool_operator(node, k):
     return _bool_chain(ast.Or(), values[:k] + [merged] + values[k + 2:])
 
 
-class _Transformer(ast.NodeTransformer):
-    """Replaces every mutation site by its switch; collects the Sites in creation order."""
+class _Region:
+    """A part of the source text that the instrumented text rewrites: ``wrap`` (an expression
+    with its mutants), ``aug`` (an augmented assignment), ``fstring`` (an f-string written
+    again from its instrumented tree) or ``insert`` (text at one offset: the switch import)."""
 
-    def __init__(self, positions, operators):
+    __slots__ = ("start", "end", "kind", "data", "order", "ref", "children")
+
+    def __init__(self, start, end, kind, data, order, ref=SWITCH):
+        self.start, self.end, self.kind, self.data, self.order = start, end, kind, data, order
+        self.ref = ref  # how the switch module is named there
+        self.children = []
+
+    def sort_key(self):
+        # Outer before inner: a region that starts earlier, ends later, or (same span) was made
+        # later (a site's switch is made after the switches nested in it).  An insert "before"
+        # comes first at its offset.
+        before = self.kind == "insert" and self.data[1]
+        return (self.start, 0 if before else 1, -self.end, -self.order)
+
+    def contains(self, other):
+        if self.kind == "root":
+            return True
+        if other.start == other.end:  # an insert is inside only strictly
+            return self.start < other.start < self.end
+        return self.start <= other.start and other.end <= self.end
+
+
+class _Transformer(ast.NodeTransformer):
+    """Replaces every mutation site by its switch in the tree (kept for f-strings, which are
+    written again from it) and records the text regions to rewrite; collects the Sites in
+    creation order."""
+
+    def __init__(self, positions, operators, import_offset):
         self.pos = positions
         self.operators = set(operators)
+        self.import_offset = import_offset  # static sites before it use __import__(SWITCH)
         self.sites = []
+        self.regions = []
         self.static = True  # module level runs at import time
         self.skip_constants = set()
+        self.fstring_depth = 0
+        self.fstring_start = 0
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -184,20 +259,45 @@ class _Transformer(ast.NodeTransformer):
         self.sites.append(site)
         return site
 
-    def _check(self, site):
+    def _region(self, start, end, kind, data):
+        self.regions.append(_Region(start, end, kind, data, len(self.regions),
+                                    self._ref_text(start)))
+
+    def _ref_text(self, offset):
+        """The switch module as an expression at ``offset``: its name, bound by the import
+        (or, in a function called before the import ran, found in builtins, where the switch
+        module puts itself); ``__import__(...)`` for code that runs at import time before
+        the import."""
+        if offset >= self.import_offset or not self.static:
+            return SWITCH
+        return "__import__(%r)" % SWITCH
+
+    def _switch_ref(self, offset):
+        if self._ref_text(offset) == SWITCH:
+            return ast.Name(id=SWITCH, ctx=ast.Load())
+        return ast.Call(func=ast.Name(id="__import__", ctx=ast.Load()),
+                        args=[ast.Constant(value=SWITCH)], keywords=[])
+
+    def _check(self, site, offset):
         marker = ast.Constant(value=None)
         site.marker = marker
         return ast.Compare(
-            left=ast.Attribute(value=ast.Name(id=SWITCH, ctx=ast.Load()), attr="active",
-                               ctx=ast.Load()),
+            left=ast.Attribute(value=self._switch_ref(offset), attr="active", ctx=ast.Load()),
             ops=[ast.Eq()], comparators=[marker])
 
     def _switch(self, instrumented, mutants):
         """``(m1 if check1 else (m2 if check2 else instrumented))`` for [(site, m), ...]."""
+        if not mutants:
+            return instrumented
+        if self.fstring_depth:
+            start = self.fstring_start  # positions inside f-strings are not to be trusted
+        else:
+            start, end = self.pos.offsets(instrumented)
+            self._region(start, end, "wrap", mutants)
         expr = instrumented
         for site, mutant in reversed(mutants):
-            expr = ast.IfExp(test=self._check(site), body=mutant, orelse=expr)
-        return ast.copy_location(expr, instrumented) if mutants else instrumented
+            expr = ast.IfExp(test=self._check(site, start), body=mutant, orelse=expr)
+        return ast.copy_location(expr, instrumented)
 
     def _visit_in(self, node, static):
         saved, self.static = self.static, static
@@ -258,6 +358,23 @@ class _Transformer(ast.NodeTransformer):
         if node.guard is not None:
             node.guard = self.visit(node.guard)
         node.body = self._visit_list(node.body)
+        return node
+
+    def visit_JoinedStr(self, node):
+        # Inside an f-string the positions of sub-expressions are not reliable before Python
+        # 3.12, and a switch's quotes may clash with the f-string's: an f-string holding a site
+        # is written again as a whole, from its instrumented tree.
+        before = len(self.sites)
+        if not self.fstring_depth:
+            self.fstring_start = self.pos.offsets(node)[0]
+        self.fstring_depth += 1
+        try:
+            self.generic_visit(node)
+        finally:
+            self.fstring_depth -= 1
+        if len(self.sites) > before and not self.fstring_depth:
+            start, end = self.pos.offsets(node)
+            self._region(start, end, "fstring", node)
         return node
 
     # -- sites ---------------------------------------------------------------------------
@@ -330,15 +447,31 @@ class _Transformer(ast.NodeTransformer):
                               symbol)
         if span is None:
             return node
+        start, end = self.pos.offsets(node)
+        target = pristine.target
+        marks = {"op": (self.pos.offset(span[0], span[1] - 1),
+                        self.pos.offset(span[2], span[3] - 1)),
+                 "target": self.pos.offsets(target)}
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            bracket = "." if isinstance(target, ast.Attribute) else "["
+            marks["cut"] = self.pos.token_offset(self.pos.end(target.value), self.pos.end(target),
+                                                 bracket)
+            if marks["cut"] is None:
+                return node
+        elif not isinstance(target, ast.Name):
+            return node
         statement = node
+        mutants = []
         for new in reversed(ops.ARITHMETIC[type(node.op)]):
             mutant = copy.deepcopy(pristine)
             mutant.op = new()
             new_symbol = ops.SYMBOL[new] + "="
             site = self._site("arithmetic", "%s to %s" % (symbol, new_symbol), symbol,
                               new_symbol, span)
+            mutants.insert(0, (site, new))
             statement = ast.copy_location(
-                ast.If(test=self._check(site), body=[mutant], orelse=[statement]), node)
+                ast.If(test=self._check(site, start), body=[mutant], orelse=[statement]), node)
+        self._region(start, end, "aug", (pristine, marks, mutants))
         return statement
 
     def visit_BoolOp(self, node):
@@ -400,6 +533,15 @@ class _Transformer(ast.NodeTransformer):
         return node
 
 
+# -- where the switch import goes ------------------------------------------------------------
+
+_IMPORT = "import %s" % SWITCH
+_SIMPLE_STATEMENTS = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Import,
+                      ast.ImportFrom, ast.Pass, ast.Delete, ast.Global, ast.Nonlocal,
+                      ast.Raise, ast.Assert) + ((ast.TypeAlias,) if hasattr(ast, "TypeAlias")
+                                                else ())
+
+
 def _insertion_index(body):
     """After the module docstring and the ``from __future__`` imports."""
     i = 0
@@ -412,29 +554,229 @@ def _insertion_index(body):
     return i
 
 
+def _first_line(statement):
+    """The first line of a statement, its decorators included."""
+    return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+
+
+def _free_line(pos, first, last):
+    """The first line in first..last (1-based, inclusive) that holds no code (blank or a
+    comment: the lines between top-level statements), as an insert there; or None."""
+    for line in range(first, min(last, len(pos.lines)) + 1):
+        text = pos.lines[line - 1]
+        if text.strip() and not text.lstrip().startswith("#"):
+            continue
+        filler = "  " if text.strip() else ""
+        return pos.offset(line, 0), _IMPORT + filler, True
+    return None
+
+
+def _import_point(tree, pos):
+    """(offset, text, before) of the switch import, placed where it shifts no line; or None
+    when there is no such place (the import then goes on a new last line)."""
+    body = tree.body
+    k = _insertion_index(body)
+    if k:
+        return pos.offsets(body[k - 1])[1], "; " + _IMPORT, False
+    if not body:
+        return None
+    first = body[0]
+    if isinstance(first, _SIMPLE_STATEMENTS):
+        return pos.offsets(first)[0], _IMPORT + "; ", True
+    line = _first_line(first) - 1
+    if line > 2 or (line > 0 and not _COOKIE.match(pos.lines[line - 1])
+                    and not pos.lines[line - 1].startswith("#!")):
+        point = _free_line(pos, line, line)  # not on a shebang or coding line
+        if point is not None:
+            return point
+    for i, statement in enumerate(body):
+        if i and isinstance(statement, _SIMPLE_STATEMENTS):
+            return pos.offsets(statement)[0], _IMPORT + "; ", True
+        last = _first_line(body[i + 1]) - 1 if i + 1 < len(body) else len(pos.lines)
+        point = _free_line(pos, statement.end_lineno + 1, last)
+        if point is not None:
+            return point
+    return None
+
+
+# -- writing the instrumented text ------------------------------------------------------------
+
+_TEMPS = ("_gremlins_t0", "_gremlins_t1")
+
+
+def _one_line(node):
+    text = ast.unparse(node)
+    if "\n" in text:  # never seen: ast.unparse escapes newlines in strings
+        raise ValueError("a mutant spans lines: %r" % text)
+    return text
+
+
+class _Writer:
+    """Writes the instrumented text: the source with every region rewritten."""
+
+    def __init__(self, source, regions):
+        self.source = source
+        self.root = _Region(0, len(source), "root", None, -1)
+        stack = [self.root]
+        for region in sorted(regions, key=_Region.sort_key):
+            while not stack[-1].contains(region):
+                stack.pop()
+            top = stack[-1]
+            if top.children and top.children[-1].end > region.start:
+                raise ValueError("overlapping mutation sites at offset %d" % region.start)
+            top.children.append(region)
+            if region.end > region.start:
+                stack.append(region)
+
+    @staticmethod
+    def check(site, region):
+        return "%s.active == %r" % (region.ref, site.id)
+
+    def text(self):
+        return self._range(self.root.children, 0, len(self.source))
+
+    def _range(self, children, lo, hi):
+        out, pos = [], lo
+        for child in children:
+            out.append(self.source[pos:child.start])
+            out.append(self._region(child))
+            pos = child.end
+        out.append(self.source[pos:hi])
+        return "".join(out)
+
+    def _pieces(self, region, pieces):
+        """Literal strings and (lo, hi) ranges of the source; every child of the region must
+        fall inside one range."""
+        out, placed = [], 0
+        for piece in pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            lo, hi = piece
+            inside = [c for c in region.children if lo <= c.start and c.end <= hi]
+            placed += len(inside)
+            out.append(self._range(inside, lo, hi))
+        if placed != len(region.children):
+            raise ValueError("a mutation site straddles the parts of a rewritten statement")
+        return "".join(out)
+
+    def _region(self, region):
+        kind = region.kind
+        if kind == "insert":
+            return region.data[0]
+        if kind == "fstring":
+            text = ast.unparse(region.data)
+            lines = self.source.count("\n", region.start, region.end)
+            return "(%s%s)" % (text, "\n" * lines) if lines else text
+        if kind == "wrap":
+            prefix = "".join("((%s) if %s else " % (_one_line(mutant), self.check(site, region))
+                             for site, mutant in region.data)
+            return self._pieces(region, [prefix + "(", (region.start, region.end),
+                                         ")" * (len(region.data) + 1)])
+        return self._augmented(region)
+
+    def _augmented(self, region):
+        """``t += b``: ``t = (... else SWITCH.iadd(t, b))``; an attribute or subscript target
+        goes through temporaries (``_gremlins_t0 = o; _gremlins_t0.x = (...); del ...``) so
+        that it is evaluated once, in the order an augmented assignment evaluates it."""
+        statement, marks, mutants = region.data
+        target, ref = statement.target, region.ref
+        op_start, op_end = marks["op"]
+        target_start, target_end = marks["target"]
+
+        def newlines(lo, hi):  # dropped text keeps its line breaks, inside parentheses
+            return "\n" * self.source.count("\n", lo, hi)
+
+        glue = "= (" if self.source[op_start - 1:op_start].isspace() else " = ("
+        if isinstance(target, ast.Name):
+            load = target.id
+            head = [(region.start, op_start), glue]
+            tail = ""
+        elif isinstance(target, ast.Attribute):
+            load = "%s.%s" % (_TEMPS[0], target.attr)
+            head = ["%s = (" % _TEMPS[0], newlines(region.start, target_start),
+                    (target_start, marks["cut"]), "); %s = (" % load,
+                    newlines(marks["cut"], op_start)]
+            tail = "; del %s" % _TEMPS[0]
+        else:
+            load = "%s[%s]" % _TEMPS
+            head = ["%s = (" % _TEMPS[0], newlines(region.start, target_start),
+                    (target_start, marks["cut"]), "); %s = %s.KEY" % (_TEMPS[1], ref),
+                    (marks["cut"], target_end), "; %s = (" % load,
+                    newlines(target_end, op_start)]
+            tail = "; del %s, %s" % _TEMPS
+        value = _one_line(statement.value)
+        chain = "".join("(%s.%s(%s, (%s))) if %s else (" % (
+            ref, ops.INPLACE[new], load, value, self.check(site, region))
+            for site, new in mutants)
+        original = "%s.%s(%s," % (ref, ops.INPLACE[type(statement.op)], load)
+        original += "" if self.source[op_end:op_end + 1].isspace() else " "
+        pieces = head + [chain + original, (op_end, region.end),
+                         ")" + ")" * len(mutants) + ")" + tail]
+        return self._pieces(region, pieces)
+
+
+_COOKIE = re.compile(r"^([ \t\f]*#.*?coding[:=][ \t]*)([-\w.]+)")
+
+
+def _utf8_cookie(source):
+    """The source with a coding cookie other than UTF-8 (line 1 or 2) made ``utf-8``: the
+    instrumented file is written as UTF-8.  Only the comment changes."""
+    lines = source.split("\n", 2)
+    for n in range(min(2, len(lines))):
+        match = _COOKIE.match(lines[n])
+        if match:
+            if match.group(2).lower().replace("_", "-") not in ("utf-8", "utf8"):
+                lines[n] = match.group(1) + "utf-8" + lines[n][match.end(2):]
+            return "\n".join(lines)
+        if lines[n].strip() and not lines[n].lstrip().startswith("#"):
+            break
+    return source
+
+
+def _statement_lines(tree):
+    return {n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt)}
+
+
 def instrument_source(source, relpath, operators=ops.OPERATORS, filename=None, prefix=None):
     """Instrument one module's source text.
 
     Returns an Instrumented whose sites carry ids ``<prefix>_gNNN`` numbered in source order.
-    With no site the source is returned unchanged.  Raises SyntaxError if the source does not
-    parse, or ValueError if the instrumented code does not compile (reported, never silent)."""
+    With no site the source is returned unchanged (but for a coding cookie made utf-8).
+    Raises SyntaxError if the source does not parse, or ValueError if the instrumented code
+    does not compile or would move a statement to another line (reported, never silent)."""
     tree = ast.parse(source, filename=filename or relpath)
-    transformer = _Transformer(_Positions(source), operators)
-    tree = transformer.visit(tree)
+    statement_lines = _statement_lines(tree)
+    positions = _Positions(source)
+    point = _import_point(tree, positions)
+    import_offset = point[0] if point is not None else len(source) + 1
+    transformer = _Transformer(positions, operators, import_offset)
+    transformer.visit(tree)
     sites = sorted(transformer.sites, key=Site.sort_key)
     if not sites:
-        return Instrumented(source, [])
+        return Instrumented(_utf8_cookie(source), [])
     prefix = prefix or id_prefix(relpath)
     width = max(3, len(str(len(sites))))
     for n, site in enumerate(sites, 1):
         site.id = "%s_g%0*d" % (prefix, width, n)
         site.marker.value = site.id
-    tree.body.insert(_insertion_index(tree.body), ast.Import(names=[ast.alias(name=SWITCH)]))
-    ast.fix_missing_locations(tree)
-    text = ast.unparse(tree) + "\n"
+    regions = list(transformer.regions)
+    if point is not None:
+        regions.append(_Region(point[0], point[0], "insert", point[1:], len(regions)))
+    text = _utf8_cookie(_Writer(source, regions).text())
+    if not text.endswith("\n"):
+        text += "\n"
+    if point is None:  # for the functions' sites: a last line shifts nothing
+        text += _IMPORT + "\n"
+    text += "# Instrumented by gremlins_pytest from %s: do not edit.\n" % relpath
     try:
-        compile(text, filename or relpath, "exec", dont_inherit=True)
+        instrumented_tree = compile(text, filename or relpath, "exec", ast.PyCF_ONLY_AST,
+                                    dont_inherit=True)
+        compile(instrumented_tree, filename or relpath, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise ValueError("instrumented code of %s does not compile: %s" % (relpath, exc)) from exc
-    header = "# Instrumented by gremlins_pytest from %s: do not edit.\n" % relpath
-    return Instrumented(header + text, sites)
+    moved = sorted(statement_lines - _statement_lines(instrumented_tree))
+    if moved:
+        raise ValueError("instrumenting %s would move the statements of line(s) %s"
+                         % (relpath, ", ".join(map(str, moved[:5]))))
+    return Instrumented(text, sites)

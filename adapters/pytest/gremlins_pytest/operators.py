@@ -30,6 +30,13 @@ ARITHMETIC = {
     ast.Pow: (ast.Mult,),
 }
 
+#: arithmetic in augmented assignments: the ``operator`` function that does each in-place
+#: operation (``t += b`` is ``t = iadd(t, b)``); the switch module exports them.
+INPLACE = {
+    ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.Div: "itruediv",
+    ast.FloorDiv: "ifloordiv", ast.Mod: "imod", ast.Pow: "ipow",
+}
+
 #: boolean: and <-> or.
 BOOLEAN_OPS = {ast.And: ast.Or, ast.Or: ast.And}
 

@@ -12,7 +12,15 @@ import textwrap
 import pytest
 
 from adapter_support import HARDCASES, fake_switch, mutate_text, outcome, run_module
-from gremlins_pytest import instrument, operators
+from gremlins_pytest import instrument, operators, switch as switch_module
+
+
+def stand_in_switch(active=None):
+    """A stand-in _gremlins_switch: active, set_active and the helpers instrumented code uses."""
+    module = fake_switch(active)
+    for name, value in switch_module.helpers().items():
+        setattr(module, name, value)
+    return module
 
 
 def instrumented(source, operators_=operators.OPERATORS, relpath="m.py"):
@@ -21,7 +29,7 @@ def instrumented(source, operators_=operators.OPERATORS, relpath="m.py"):
 
 
 def behaviour(source, probe, active=None, switch_after_import=False):
-    switch = fake_switch(None if switch_after_import else active)
+    switch = stand_in_switch(None if switch_after_import else active)
     try:
         module = run_module(source, switch)
     except Exception as exc:  # a static gremlin may break the import itself
@@ -95,6 +103,81 @@ def test_arithmetic_operator():
     assert "%d!" in code and '"%d!" // a' not in code  # string formatting is not arithmetic
     gremlins, changed = check_every_gremlin(ARITHMETIC, probe_f((7, 2), (3, 3)), ["arithmetic"],
                                             warm=True)
+    assert changed == len(gremlins)
+
+
+AUGMENTED_TARGETS = """\
+class Box:
+    def __init__(self, log):
+        self.log = log
+        self._v = 7
+
+    @property
+    def v(self):
+        self.log.append("get")
+        return self._v
+
+    @v.setter
+    def v(self, value):
+        self.log.append("set")
+        self._v = value
+
+
+class Grid(dict):
+    def __init__(self, log):
+        super().__init__()
+        self.log = log
+
+    def __getitem__(self, key):
+        self.log.append(("get", key))
+        return dict.get(self, key, 11)
+
+    def __setitem__(self, key, value):
+        self.log.append(("set", key))
+        dict.__setitem__(self, key, value)
+
+
+class Counter:
+    def __init__(self):
+        self.__count = 1
+
+    def bump(self, k):
+        self.__count += k
+        return self.__count
+
+
+def f(n):
+    log = []
+    def note(x):
+        log.append(x)
+        return x
+    def pick(obj):
+        log.append(type(obj).__name__)
+        return obj
+    box = Box(log)
+    pick(box).v += note(n)
+    grid = Grid(log)
+    grid[note(1), note(2)] -= n
+    items = [1, 2, 3, 4]
+    items[note(1):3] *= 2
+    (
+        box.
+        v
+    ) //= (
+        note(2)
+    )
+    if n: grid["k"] %= 4; log.append("same line")
+    return box._v, dict(grid), items, log
+"""
+
+
+def test_augmented_assignment_targets_are_evaluated_once_in_order():
+    # Attribute and subscript targets (a property, __getitem__/__setitem__ that log, slices,
+    # a tuple key, a private name, a target over several lines): same calls, same order.
+    probe = lambda m: [outcome(m.f, 3), outcome(m.f, 0), outcome(lambda: m.Counter().bump(2))]
+    gremlins, changed = check_every_gremlin(AUGMENTED_TARGETS, probe, ["arithmetic"], warm=True)
+    assert [g["description"] for g in gremlins] == [
+        "+= to -=", "+= to -=", "-= to +=", "*= to /=", "//= to /=", "%= to //="]
     assert changed == len(gremlins)
 
 
@@ -215,7 +298,7 @@ def test_future_import_and_docstring_stay_first():
     assert isinstance(body[0].value, ast.Constant) and body[0].value.value == "Doc."
     assert isinstance(body[1], ast.ImportFrom) and body[1].module == "__future__"
     assert isinstance(body[2], ast.Import) and body[2].names[0].name == "_gremlins_switch"
-    module = run_module(code, fake_switch())
+    module = run_module(code, stand_in_switch())
     assert module.__doc__ == "Doc." and module.f(1) == 2
 
 

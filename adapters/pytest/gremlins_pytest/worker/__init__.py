@@ -13,6 +13,7 @@ line each.
 Modules: ``settings`` (options, run.json, the manifest's static gremlins), ``imports`` (the
 instrumented sources win over the project's own), ``channel`` (the protocol descriptors),
 ``running`` (the tests of one gremlin, stopping at the first failure), ``fork_executor`` and
-``inprocess_executor`` (one run request each way), ``loop`` (the pytest plugin that takes over
-the run-test loop, the command loop, ``main``).
+``inprocess_executor`` (one run request each way), ``fork_safety`` (no ``fork`` in ``ready``'s
+capabilities while other threads are alive), ``loop`` (the pytest plugin that takes over the
+run-test loop, the command loop, ``main``).
 """

@@ -27,6 +27,7 @@ from ..switch import MODULE_NAME as SWITCH_MODULE
 from . import fork_executor
 from .channel import Channel, protocol_fds
 from .fork_executor import run_forked
+from .fork_safety import offered_executors
 from .imports import put_instrumented_first
 from .inprocess_executor import run_inprocess
 from .log import log
@@ -34,8 +35,9 @@ from .running import result
 from .settings import parse_args, resolve_settings
 
 
-def check_run(request, items_by_id, all_items, switch, static_ids):
-    """(gremlin, items, timeout_ms, executor) for a well-formed run, else a reason string."""
+def check_run(request, items_by_id, all_items, switch, static_ids, offered=CAPABILITIES):
+    """(gremlin, items, timeout_ms, executor) for a well-formed run, else a reason string.
+    ``offered``: the executors this worker offered in ``ready`` (the first is the default)."""
     gremlin = request.get("gremlin")
     if gremlin is not None and not isinstance(gremlin, str):
         return "field 'gremlin' must be a string or null"
@@ -46,9 +48,12 @@ def check_run(request, items_by_id, all_items, switch, static_ids):
     if timeout_ms is not None and (isinstance(timeout_ms, bool)
                                    or not isinstance(timeout_ms, (int, float)) or timeout_ms < 0):
         return "field 'timeout_ms' must be a number of milliseconds (0: no limit)"
-    executor = request.get("executor") or "fork"
+    executor = request.get("executor") or offered[0]
     if executor not in CAPABILITIES:
         return "field 'executor' must be one of %s, got %r" % (", ".join(CAPABILITIES), executor)
+    if executor not in offered:
+        return ("executor %r was not offered by this worker (it offered %s): forking it is "
+                "unsafe" % (executor, ", ".join(offered)))
     unknown = [t for t in tests if t not in items_by_id]
     if unknown:
         return "unknown test id(s), not among the %d collected: %s" % (
@@ -73,6 +78,7 @@ class WarmWorker:
         self.switch = None
         self.collect_errors = []
         self.ready_sent = False
+        self.offered = list(CAPABILITIES)
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -89,9 +95,14 @@ class WarmWorker:
         self.switch = import_switch()
         items = list(session.items)
         by_id = {item.nodeid: item for item in items}
+        self.offered, hazard = offered_executors()
+        if hazard is not None:
+            log("not offering fork: %s; a forked child would lack them and could hang on "
+                "their locks: runs go in-process (an explicit --executor fork makes the "
+                "runtime fall back to cold runs)" % hazard)
         gc.freeze()  # forked children then do not copy the collected objects when gc runs
         self.channel.send({"event": "ready", "protocol": PROTOCOL_VERSION, "pid": self.pid,
-                           "capabilities": CAPABILITIES, "tests": len(items)})
+                           "capabilities": self.offered, "tests": len(items)})
         self.ready_sent = True
         self.serve(items, by_id)
         return True
@@ -118,7 +129,7 @@ class WarmWorker:
             log("reply descriptor closed: exiting")
 
     def answer(self, request, items, by_id):
-        checked = check_run(request, by_id, items, self.switch, self.static_ids)
+        checked = check_run(request, by_id, items, self.switch, self.static_ids, self.offered)
         if isinstance(checked, str):
             gremlin = request.get("gremlin")
             echo = gremlin if isinstance(gremlin, str) else None

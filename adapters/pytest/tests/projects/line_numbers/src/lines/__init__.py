@@ -1,0 +1,1 @@
+"""lines: a package whose tests check line numbers."""
