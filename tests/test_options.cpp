@@ -463,7 +463,7 @@ TEST_CASE("options: out-of-range values are refused on the command line as in th
 
 TEST_CASE("options: docs/exit-codes.md lists exactly cli/exit_codes.hpp's codes, and the table's ranges",
           "[options]") {
-  auto text = read_text(std::string(GREMLINS_SOURCE_DIR) + "/docs/exit-codes.md");
+  auto text = read_text(std::string(GREMLINS_SOURCE_DIR) + "/" + "docs/exit-codes.md");
   REQUIRE_FALSE(text.empty());
   // §1's table: "| code | meaning |" up to the next heading.
   auto from = text.find("## 1. `gremlin-actors`");
