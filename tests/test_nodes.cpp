@@ -81,6 +81,7 @@ public:
     return proc_->wait(std::chrono::seconds(20));
   }
   void kill() { proc_->signal(SIGKILL); }
+  void signal(int sig) { proc_->signal(sig); }
   cli_run wait() { return proc_->wait(std::chrono::seconds(20)); }
 
 private:
@@ -294,6 +295,42 @@ TEST_CASE("nodes: SIGKILL of a node mid-run: every gremlin still gets exactly on
     CHECK(lost > 0);
     CHECK(b.stop().exit_code == 0);
   }
+  check_nothing_left(marker);
+}
+
+TEST_CASE("nodes: a node that stops answering is dropped after the connection timeout; its gremlins run elsewhere",
+          "[nodes]") {
+  auto marker = unique_marker("stop");
+  scratch_dir dir;
+  auto log = dir / "started.log";
+  auto script = verdict_script(marker, "echo \"$ACTIVE_GREMLIN $NODE_NAME\" >> " + log + "; sleep 0.3; ");
+  auto ids = mixed(8);
+  node_process a({"--workers", "1", "--", "sh", "-c", script}, marker, {{"NODE_NAME", "A"}});
+  node_process b({"--workers", "1", "--", "sh", "-c", script}, marker, {{"NODE_NAME", "B"}});
+  REQUIRE(!a.address().empty());
+  REQUIRE(!b.address().empty());
+  cli_process coordinator({"run", "-q", "--gremlins", join(ids, ","), "--workers", "0", "--nodes",
+                           a.address() + "," + b.address(), "--json", dir / "r.json", "--", "sh", "-c", script},
+                          cli_options{{}, {{"GREMLIN_TEST_MARKER", marker}}});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && read_text(log).find(" A\n") == std::string::npos)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // A machine that vanishes without closing its connection: the node stops, its TCP stays up.
+  a.signal(SIGSTOP);
+  auto started = std::chrono::steady_clock::now();
+  auto run = coordinator.wait(std::chrono::seconds(120));
+  auto waited = std::chrono::steady_clock::now() - started;
+  a.signal(SIGCONT);
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  auto r = read_json(dir / "r.json");
+  check_one_result_each(r, ids);
+  for (const auto& [id, st] : statuses(r)) CHECK(st == (id[0] == 'z' ? "zapped" : id[0] == 'e' ? "error" : "survived"));
+  CHECK(r["pool"]["restarts"] == 0);  // dropped as lost, not blamed for a silence
+  CHECK(nodes_of(r)[b.address()]["gremlins"].get<int>() >= 7);
+  CHECK(waited < std::chrono::seconds(60));
+  a.stop();
+  CHECK(b.stop().exit_code == 0);
   check_nothing_left(marker);
 }
 
@@ -545,6 +582,23 @@ TEST_CASE("nodes: digests ignore where the checkout is, not what it holds", "[no
   gs[0].line = 3;
   CHECK(gremlins::gremlin_list_digest(gs) != d1);
   CHECK(gremlins::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // Sources: an instrumented copy that names the folder it lives in is the same copy elsewhere.
+  scratch_dir one, two;
+  for (const auto* d : {&one, &two}) {
+    std::filesystem::create_directories(*d / "inst");
+    std::ofstream(*d / "inst/_switch.py") << "ROOT = '" << d->path() << "/calc'\n";
+    std::ofstream(*d / "a.py") << "x = 1\n";
+  }
+  gremlins::command_spec c1, c2;
+  c1.rootdir = one.path();
+  c1.instrumented_dir = one / "inst";
+  c2.rootdir = two.path();
+  c2.instrumented_dir = two / "inst";
+  CHECK(gremlins::sources_digest(c1, {"a.py"}) == gremlins::sources_digest(c2, {"a.py"}));
+  std::ofstream(two / "a.py") << "x = 2\n";
+  CHECK(gremlins::sources_digest(c1, {"a.py"}) != gremlins::sources_digest(c2, {"a.py"}));
+  CHECK(gremlins::sources_digest(c1, {"missing.py"}) != gremlins::sources_digest(c1, {"a.py"}));
+  CHECK(gremlins::sources_digest(c1, {"../a.py"}) != gremlins::sources_digest(c1, {"a.py"}));
 }
 
 TEST_CASE("nodes: HOST:PORT", "[nodes]") {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -81,8 +82,9 @@ std::string words_text(const std::vector<std::string>& ws, const command_spec& c
   return out;
 }
 
-// Adds a file's content to the digest input, or a marker when it cannot be read.
-void put_file(sha256& out, const std::string& name, const fs::path& path) {
+// Adds a file's content to the digest input, or a marker when it cannot be read. The checkout's
+// own folders inside it are placeholders too (an instrumented copy may name where it lives).
+void put_file(sha256& out, const std::string& name, const fs::path& path, const command_spec& cmd) {
   put(out, name);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
@@ -94,10 +96,9 @@ void put_file(sha256& out, const std::string& name, const fs::path& path) {
     put(out, "<unreadable>");
     return;
   }
-  sha256 content;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) content.update(buf, static_cast<std::size_t>(in.gcount()));
-  put(out, content.hex());
+  std::ostringstream text;
+  text << in.rdbuf();
+  put(out, sha256_hex(placed(text.str(), cmd)));
 }
 
 bool safe_relative(const fs::path& p) {
@@ -184,7 +185,7 @@ std::string sources_digest(const command_spec& cmd, const std::vector<std::strin
       put(in, "<refused>");
       continue;
     }
-    put_file(in, p.generic_string(), root / p);
+    put_file(in, p.generic_string(), root / p, cmd);
   }
   if (!cmd.instrumented_dir.empty()) {
     std::vector<std::string> names;
@@ -202,7 +203,7 @@ std::string sources_digest(const command_spec& cmd, const std::vector<std::strin
     std::sort(names.begin(), names.end());
     put(in, "instrumented");
     put(in, std::to_string(names.size()));
-    for (const auto& n : names) put_file(in, n, dir / n);
+    for (const auto& n : names) put_file(in, n, dir / n, cmd);
   }
   return in.hex();
 }
