@@ -294,7 +294,7 @@ TEST_CASE("a gremlin id that is not valid UTF-8 is refused, naming file, line an
   CHECK(is_valid_utf8(bad_name));
 }
 
-TEST_CASE("--gremlins and --gremlin-ids refuse ids that are not valid UTF-8", "[manifest]") {
+TEST_CASE("ids given by --gremlins and --gremlin-ids must be valid UTF-8", "[manifest]") {
   auto list = refusal_of([] { gremlins_from_list("a,b\xff"); });
   CHECK_THAT(list, Catch::Contains("--gremlins: entry 2") && Catch::Contains("UTF-8"));
   CHECK(is_valid_utf8(list));
