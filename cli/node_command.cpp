@@ -130,6 +130,9 @@ CLI::App* add_node_subcommand(CLI::App& app) {
   auto& o = options_of_node();
   auto* node = app.add_subcommand("node", "Offer worker slots to coordinators on the network (docs/nodes.md)");
   add_run_options(*node, o.run, node_keys);
+  // Where a node's meaning differs from run's.
+  node->get_option("--workers")->description("Worker slots this node offers, 1 to 1024 (default: CPU count)");
+  node->get_option("--manifest")->description("The gremlin list: coordinators with another one are refused (optional)");
   node->add_option("--listen", o.listen, "HOST:PORT to listen on (port 0: any free port)")->required();
   node->add_flag("--insecure-listen", o.insecure_listen,
                  "Without TLS, listen beyond loopback anyway (anyone who reaches the port can run gremlins here)");
