@@ -299,7 +299,9 @@ int run_command(run_options& o, const CLI::App* parsed) {
       check_output_paths(o, config_file);  // the prepare step runs things: check before it
       if (int code = apply_pytest_plan(o, cmd, prepared_baseline_ms, watch); code != exit_ok) return code;
       auto user = make_env(o);
-      cmd.env.insert(cmd.env.end(), user.begin(), user.end());
+      // The plan's values come last and win: its PYTHONPATH already holds the user's, behind
+      // the instrumented tree and the adapter.
+      cmd.env.insert(cmd.env.begin(), user.begin(), user.end());
       cmd.error_exit_codes = o.error_exit_codes;
       cmd.signal_is_error = o.signal_is_error;
     } else {
