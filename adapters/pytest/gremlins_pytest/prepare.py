@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 
+from . import fingerprint
 from . import operators as ops
 from . import project as proj
 from .errors import UsageError
@@ -343,6 +344,7 @@ def prepare_locked(args, project, operators, out, files):
     else:
         order_dependent = isolation["alone_fail"]
     attach_tests(gremlins, coverage, order_dependent)
+    fingerprint.attach_fingerprints(gremlins, project, operators, pytest_args)
     manifest_path = os.path.join(out, "manifest.json")
     order = coverage.get("order") or list(coverage["tests"])
     manifest = {"version": 1, "gremlins": gremlins,
