@@ -37,6 +37,10 @@ def pytest_addoption(parser):
     group.addoption("--gremlin-operators", default=None, metavar="LIST",
                     help="comma-separated operators: comparison,arithmetic,boolean,boundary,"
                          "return (default: all)")
+    group.addoption("--gremlin-cache", action="store_true", default=False,
+                    help="keep verdicts in .gremlins/results.db and reuse unchanged ones (the default)")
+    group.addoption("--gremlin-clear-cache", action="store_true", default=False,
+                    help="forget the stored verdicts: test every gremlin again")
     group.addoption("--gremlin-targets", default=None, metavar="LIST",
                     help="comma-separated source files or folders to mutate")
 
@@ -70,6 +74,10 @@ def build_command(binary, option, rootdir):
         command += ["--operators", option.gremlin_operators]
     if option.gremlin_targets:
         command += ["--targets", option.gremlin_targets]
+    # The results store is on with --pytest; --gremlin-cache says so, --gremlin-clear-cache
+    # starts it afresh (docs/results-store.md).
+    if getattr(option, "gremlin_clear_cache", False):
+        command.append("--force")
     return command
 
 

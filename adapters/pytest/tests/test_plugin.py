@@ -78,6 +78,16 @@ def test_plain_flags_give_the_plain_command(project, fake_cli):
                                             "--python", sys.executable]
 
 
+def test_cache_flags_map_to_the_results_store(project, fake_cli):
+    script, log = fake_cli
+    proc = run_pytest(project, ["--gremlins", "--gremlin-cache"], env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "--force" not in log.read_text().splitlines()  # the store is on with --pytest anyway
+    proc = run_pytest(project, ["--gremlins", "--gremlin-clear-cache"], env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert log.read_text().splitlines()[-1] == "--force"
+
+
 def test_without_gremlins_the_plugin_does_nothing(project, fake_cli):
     script, log = fake_cli
     proc = run_pytest(project, ["-q"], env_with(GREMLIN_ACTORS_BIN=str(script)))
