@@ -120,7 +120,7 @@ def cli_run(project, executor, json_path, *extra, env=None, timeout_s=300, worke
     """``gremlin-actors run --pytest`` on ``project``: (completed process, results or None)."""
     argv = [gremlin_actors_bin(), "run", "--pytest", "--project", str(project), "--python",
             sys.executable, "--parallel", "--workers", str(workers), "--executor", executor,
-            "--show-all", "--no-color", "--json", str(json_path)] + [str(a) for a in extra]
+            "--show-all", "--no-color", "--no-store", "--json", str(json_path)] + [str(a) for a in extra]
     proc = subprocess.run(argv, cwd=str(project), env=env or clean_env(),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout_s)

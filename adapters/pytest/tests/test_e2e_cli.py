@@ -85,7 +85,7 @@ class ProjectRuns:
             return self.runs[executor]
         argv = [binary(), "run", "--pytest", "--project", str(self.root), "--python",
                 sys.executable, "--parallel", "--workers", "2", "--executor", executor,
-                "--show-all", "--no-color"]
+                "--show-all", "--no-color", "--no-store"]  # each executor tests every gremlin
         default = self.root / ".gremlins" / "results.json"
         target = default
         if executor != "fork":
@@ -113,7 +113,7 @@ class ProjectRuns:
         env["PYTHONPATH"] = str(ADAPTER_DIR)
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # loaded exactly once, by -p
         proc = run([sys.executable, "-m", "pytest", "-p", "gremlins_pytest.plugin", "-p",
-                    "no:cacheprovider", "--gremlins", "--gremlin-parallel",
+                    "no:cacheprovider", "--gremlins", "--gremlin-clear-cache", "--gremlin-parallel",
                     "--gremlin-workers=2"], self.root, env)
         assert proc.returncode == 0, "%s\n%s" % (proc.stdout, proc.stderr)
         assert default.is_file(), proc.stdout + proc.stderr

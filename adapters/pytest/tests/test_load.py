@@ -49,7 +49,7 @@ def busy(n):
 def verdicts(project, executor):
     out = project.parent / ("load-%s.json" % executor)
     proc = subprocess.run([binary(), "run", "--pytest", "--project", str(project), "--workers", "2",
-                           "--executor", executor, "--json", str(out), "-q"],
+                           "--executor", executor, "--no-store", "--json", str(out), "-q"],
                           cwd=str(project), env=clean_env(), stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=RUN_LIMIT_S)
     assert proc.returncode == 0, proc.stdout + proc.stderr

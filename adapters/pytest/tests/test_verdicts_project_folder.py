@@ -31,7 +31,7 @@ TIME_LIMIT_S = 20
 def start_run(root, json_path, executor="fork"):
     argv = [gremlin_actors_bin(), "run", "--pytest", "--project", str(root), "--python",
             sys.executable, "--workers", "2", "--executor", executor, "--timeout",
-            str(TIME_LIMIT_S), "--no-color", "--json", str(json_path)]
+            str(TIME_LIMIT_S), "--no-color", "--no-store", "--json", str(json_path)]
     return subprocess.Popen(argv, cwd=str(root), env=clean_env(), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
