@@ -450,12 +450,14 @@ def test_hanging_gremlin_times_out_and_the_worker_stays_warm(start_worker):
     assert ready["pid"] == worker.proc.pid and worker.proc.poll() is None
 
 
-def test_child_dying_by_signal_is_an_error_with_the_reason(start_worker):
+def test_child_dying_by_signal_mid_test_zaps_it_with_the_reason(start_worker):
+    # As a cold run of the suite: the test's process died under the gremlin, the test failed.
     worker = start_worker()
     worker.ready()
     worker.send(run("g_crash", [CALC + "test_mean"]), run("g_boundary", [CALC + "test_mean"]))
     result = worker.pop_result()
-    assert result["status"] == "error"
+    assert result["status"] == "zapped"
+    assert result["killing_test"] == CALC + "test_mean"
     assert "child died by signal 9" in result["output"]
     assert worker.pop_result()["status"] == "survived"
 

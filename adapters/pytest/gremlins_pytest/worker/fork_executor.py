@@ -4,8 +4,9 @@ The child arms a parent-death signal (Linux), so it never outlives the worker, r
 with the gremlin switched on and writes its progress ("T <index>") and its verdict
 ("V <json>") on a pipe.  The worker sends ``started`` with the child's pid, enforces
 ``timeout_ms`` by killing the child's whole group, and kills that group after every run, so
-processes started by tests do not linger.  A child that dies without a verdict gives status
-``error`` with the reason.
+processes started by tests do not linger.  A child that dies without a verdict while a test
+runs with a gremlin on gives ``zapped`` by that test (as a cold run would); otherwise ``error``
+with the reason.
 """
 
 import json
@@ -141,6 +142,11 @@ def run_forked(worker, gremlin, items, timeout_ms):
         where = items[current].nodeid if 0 <= current < len(items) else "set-up"
         verdict = {"status": "timeout", "killing_test": None,
                    "output": "timed out after %d ms in %s" % (timeout_ms, where)}
+    elif verdict is None and gremlin and 0 <= current < len(items):
+        # The child ended while a test ran with the gremlin on (os._exit, a crash): that test
+        # did not pass, as a cold run of the suite would say.
+        verdict = {"status": "zapped", "killing_test": items[current].nodeid,
+                   "output": death_reason(status) + " while running " + items[current].nodeid}
     elif verdict is None:
         verdict = {"status": "error", "killing_test": None, "output": death_reason(status)}
     return result(gremlin, verdict["status"], verdict["killing_test"], ms, verdict["output"])
