@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "cli_helpers.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
@@ -18,21 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct folder {
-  fs::path path = fs::temp_directory_path() / ("gmerge" + std::to_string(::getpid()) + "x" + std::to_string(++n()));
-  folder() { fs::create_directories(path); }
-  ~folder() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& n() {
-    static int k = 0;
-    return k;
-  }
-};
-
 /// Writes the results of shard `k` of `count` of the gremlins g0..g(total-1) (zapped when even).
-std::string write_shard(const folder& dir, std::uint32_t k, std::uint32_t count, int total,
+std::string write_shard(const gremlins::testing::scratch_dir& dir, std::uint32_t k, std::uint32_t count, int total,
                         const std::string& selection = "sel-1") {
   run_report r;
   r.rootdir = "/p";
@@ -43,7 +32,7 @@ std::string write_shard(const folder& dir, std::uint32_t k, std::uint32_t count,
     if (!in_shard(id, shard_spec{k, count})) continue;
     r.results.push_back(worker_result{id, i % 2 ? status::survived : status::zapped, i % 2 ? "" : "t::x", 1, ""});
   }
-  auto path = (dir.path / ("shard" + std::to_string(k) + "-" + selection + ".json")).string();
+  auto path = dir / ("shard" + std::to_string(k) + "-" + selection + ".json");
   write_results_json(r, path);
   return path;
 }
@@ -63,10 +52,10 @@ int merge_quietly(merge_command_options o, std::string& err_text) {
 }  // namespace
 
 TEST_CASE("merge: three shards make the whole run", "[merge]") {
-  folder dir;
+  gremlins::testing::scratch_dir dir;
   merge_command_options o;
   for (std::uint32_t k = 1; k <= 3; ++k) o.shards.push_back(write_shard(dir, k, 3, 30));
-  o.json = (dir.path / "all.json").string();
+  o.json = (dir / "all.json");
   std::string err;
   REQUIRE(merge_quietly(o, err) == exit_ok);
   auto all = read_results_json(o.json);
@@ -81,7 +70,7 @@ TEST_CASE("merge: three shards make the whole run", "[merge]") {
 }
 
 TEST_CASE("merge: refuses what is not one run's complete set of shards", "[merge]") {
-  folder dir;
+  gremlins::testing::scratch_dir dir;
   merge_command_options o;
   std::string expect;
   SECTION("different runs") {
@@ -99,7 +88,7 @@ TEST_CASE("merge: refuses what is not one run's complete set of shards", "[merge
   SECTION("not a shard") {
     run_report r;
     r.results = {worker_result{"g1", status::zapped, "t", 1, ""}};
-    auto path = (dir.path / "plain.json").string();
+    auto path = (dir / "plain.json");
     write_results_json(r, path);
     o.shards = {path};
     expect = "not a shard's results";

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "cli_helpers.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,19 +19,6 @@ using namespace gremlins::cli;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct folder {
-  fs::path path = fs::temp_directory_path() / ("gsel" + std::to_string(::getpid()) + "x" + std::to_string(++n()));
-  folder() { fs::create_directories(path); }
-  ~folder() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& n() {
-    static int k = 0;
-    return k;
-  }
-};
 
 gremlin at(const std::string& id, const std::string& file, int line, const std::string& fp = "") {
   gremlin g;
@@ -53,10 +42,10 @@ int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
 
 TEST_CASE("selection: the store's verdicts are reused for unchanged fingerprints; new ones recorded",
           "[selection]") {
-  folder dir;
+  gremlins::testing::scratch_dir dir;
   process_runner runner;
   selection_options o;
-  o.store = (dir.path / "results.db").string();
+  o.store = (dir / "results.db");
   std::vector<gremlin> gs = {at("a", "m.py", 1, "fa"), at("b", "m.py", 2, "fb"), at("c", "m.py", 3)};
   {
     auto first = select_gremlins(gs, o, runner);
@@ -79,9 +68,9 @@ TEST_CASE("selection: the store's verdicts are reused for unchanged fingerprints
 }
 
 TEST_CASE("selection: --in-diff keeps the gremlins on changed lines", "[selection]") {
-  folder dir;
+  gremlins::testing::scratch_dir dir;
   process_runner runner;
-  auto diff = (dir.path / "change.diff").string();
+  auto diff = (dir / "change.diff");
   std::ofstream(diff) << "--- a/pkg/m.py\n+++ b/pkg/m.py\n@@ -5,1 +5,2 @@\n-x\n+y\n+z\n";
   selection_options o;
   o.in_diff = diff;
@@ -93,9 +82,9 @@ TEST_CASE("selection: --in-diff keeps the gremlins on changed lines", "[selectio
 }
 
 TEST_CASE("selection: --since REV on a real git history", "[selection]") {
-  folder dir;
+  gremlins::testing::scratch_dir dir;
   process_runner runner;
-  auto repo = dir.path.string();
+  auto repo = dir.path();
   REQUIRE(sh("cd " + repo + " && git init -q && git config user.email t@example.com && git config user.name t && "
              "printf 'a\\nb\\nc\\nd\\n' > m.py && git add m.py && git commit -qm one && "
              "printf 'a\\nB\\nc\\nd\\ne\\n' > m.py") == 0);

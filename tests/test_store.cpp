@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "cli_helpers.hpp"
+
 #include <SQLiteCpp/Database.h>
 
 #include <csignal>
@@ -19,24 +21,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_folder {
-  fs::path path = fs::temp_directory_path() / ("gstore" + std::to_string(::getpid()) + "x" + std::to_string(counter()++));
-  temp_folder() { fs::create_directories(path); }
-  ~temp_folder() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
-
 }  // namespace
 
 TEST_CASE("store: verdicts and fingerprints round-trip, a later one replaces an earlier one", "[store]") {
-  temp_folder dir;
-  auto path = (dir.path / "results.db").string();
+  gremlins::testing::scratch_dir dir;
+  auto path = (dir / "results.db");
   {
     results_store store(path);
     store.record(worker_result{"g1", status::zapped, "tests/t.py::test_a", 12.5, ""}, "fp1");
@@ -56,9 +45,9 @@ TEST_CASE("store: verdicts and fingerprints round-trip, a later one replaces an 
 }
 
 TEST_CASE("store: what was recorded before a SIGKILL is there afterwards", "[store]") {
-  temp_folder dir;
-  auto path = (dir.path / "results.db").string();
-  auto marker = (dir.path / "written").string();
+  gremlins::testing::scratch_dir dir;
+  auto path = (dir / "results.db");
+  auto marker = (dir / "written");
   pid_t child = ::fork();
   if (child == 0) {
     {
@@ -84,8 +73,8 @@ TEST_CASE("store: what was recorded before a SIGKILL is there afterwards", "[sto
 }
 
 TEST_CASE("store: a store written by a newer version is refused, naming the file", "[store]") {
-  temp_folder dir;
-  auto path = (dir.path / "results.db").string();
+  gremlins::testing::scratch_dir dir;
+  auto path = (dir / "results.db");
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("PRAGMA user_version=" + std::to_string(results_store_schema + 1));
@@ -101,8 +90,8 @@ TEST_CASE("store: a store written by a newer version is refused, naming the file
 }
 
 TEST_CASE("store: a corrupt store is reported, moved aside and rebuilt", "[store]") {
-  temp_folder dir;
-  auto path = (dir.path / "results.db").string();
+  gremlins::testing::scratch_dir dir;
+  auto path = (dir / "results.db");
   auto kind = GENERATE(0, 1);
   if (kind == 0) {
     std::ofstream(path) << "this is not a database, just text that a crash left behind\n";
@@ -125,6 +114,6 @@ TEST_CASE("store: a corrupt store is reported, moved aside and rebuilt", "[store
 }
 
 TEST_CASE("store: a folder is refused", "[store]") {
-  temp_folder dir;
-  CHECK_THROWS_AS(results_store(dir.path.string()), store_error);
+  gremlins::testing::scratch_dir dir;
+  CHECK_THROWS_AS(results_store(dir.path()), store_error);
 }
