@@ -81,7 +81,10 @@ def _conftests(project, test_file):
 
 def attach_fingerprints(gremlins, project, operators, pytest_args):
     """Sets gremlin["fingerprint"] on every manifest entry of `gremlins`."""
-    common = _digest(__version__, sorted(operators), list(pytest_args),
+    # Where the project is does not matter (a moved checkout keeps its verdicts): its path is
+    # left out of pytest's arguments and of every file named.
+    args = [str(a).replace(str(project), "<project>") for a in pytest_args]
+    common = _digest(__version__, sorted(operators), args,
                      [(name, _read(os.path.join(project, name))) for name in CONFIG_FILES])
     scopes, files = {}, {}
 
@@ -101,6 +104,7 @@ def attach_fingerprints(gremlins, project, operators, pytest_args):
         scope = scopes[rel].text_around(g.get("line", 1), g.get("end_line") or g.get("line", 1))
         tests = list(g.get("tests") or [])
         test_files = sorted({t.split("::", 1)[0] for t in tests})
-        evidence = [(f, file_digest(f), [(c, _read(c)) for c in _conftests(project, f)]) for f in test_files]
+        evidence = [(f, file_digest(f), [(os.path.relpath(c, project), _read(c)) for c in _conftests(project, f)])
+                    for f in test_files]
         mutation = [g["id"], rel, g.get("operator"), g.get("original"), g.get("replacement"), g.get("static")]
         g["fingerprint"] = _digest(common, mutation, scope, tests, evidence)[:40]
