@@ -238,4 +238,18 @@ inline bool wait_for_file(const std::string& path, std::chrono::milliseconds lim
   return true;
 }
 
+/// A program of tests/programs, built beside the tests.
+inline std::string program(const std::string& name) {
+  return std::string(GREMLINS_TEST_PROGRAMS_DIR) + "/" + name;
+}
+
+/// `run OPTIONS... --env CT_MARK=<marker> -- sh -c SCRIPT`
+inline std::vector<std::string> run_args(std::vector<std::string> opts, const std::string& marker,
+                                         const std::string& script) {
+  std::vector<std::string> a{"run"};
+  a.insert(a.end(), opts.begin(), opts.end());
+  a.insert(a.end(), {"--env", "CT_MARK=" + marker, "--", "sh", "-c", script});
+  return a;
+}
+
 }  // namespace gremlins::testing

@@ -21,19 +21,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string program(const std::string& name) {
-  return std::string(GREMLINS_TEST_PROGRAMS_DIR) + "/" + name;
-}
-
-/// `run OPTIONS... --env CT_MARK=<marker> -- sh -c SCRIPT`
-std::vector<std::string> run_args(std::vector<std::string> opts, const std::string& marker,
-                                  const std::string& script) {
-  std::vector<std::string> a{"run"};
-  a.insert(a.end(), opts.begin(), opts.end());
-  a.insert(a.end(), {"--env", "CT_MARK=" + marker, "--", "sh", "-c", script});
-  return a;
-}
-
 /// The --json results by gremlin id.
 std::map<std::string, json> results_by_id(const json& doc) {
   std::map<std::string, json> out;

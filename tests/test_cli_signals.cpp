@@ -26,19 +26,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string program(const std::string& name) {
-  return std::string(GREMLINS_TEST_PROGRAMS_DIR) + "/" + name;
-}
-
-/// `run OPTIONS... --env CT_MARK=<marker> -- sh -c SCRIPT`
-std::vector<std::string> run_args(std::vector<std::string> opts, const std::string& marker,
-                                  const std::string& script) {
-  std::vector<std::string> a{"run"};
-  a.insert(a.end(), opts.begin(), opts.end());
-  a.insert(a.end(), {"--env", "CT_MARK=" + marker, "--", "sh", "-c", script});
-  return a;
-}
-
 json read_json(const std::string& path) {
   auto text = read_text(path);
   INFO("results file " << path << ":\n" << text);
