@@ -79,7 +79,7 @@ std::vector<option_spec> make_table() {
                           "Python project: instrument, baseline with coverage, run warm (adapters/pytest)")
                   .in_group(gremlin_source));
   t.push_back(option_spec("command", "command", k::strings, field(&o::command),
-                          "The test command, after --")
+                          "The test command, after -- (with --pytest: pytest's own arguments)")
                   .separated_by(" ").e_g("python3 -m pytest -x"));
   t.push_back(option_spec("worker_command", "--worker-command", k::joined, field(&o::worker_command),
                           "Warm worker program (docs/protocol.md), split into words")

@@ -101,6 +101,19 @@ std::string lock_results_dir(const std::string& dir) {
   return {};
 }
 
+// `text` without the lines equal to `line`.
+std::string without_line(const std::string& text, const std::string& line) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(start, end - start, line) != 0) out.append(text, start, end + 1 - start);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string find_adapter_dir() {
@@ -158,6 +171,12 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
     spec.argv.emplace_back("--targets");
     spec.argv.insert(spec.argv.end(), o.targets.begin(), o.targets.end());
   }
+  // What follows `--` is pytest's own arguments: prepare puts them into run.json's pytest_args,
+  // so the baseline, the coverage, the warm workers and the cold runs all use them.
+  if (!o.command.empty()) {
+    spec.argv.emplace_back("--");
+    spec.argv.insert(spec.argv.end(), o.command.begin(), o.command.end());
+  }
   const char* inherited_pp = std::getenv("PYTHONPATH");
   std::string pp = inherited_pp ? inherited_pp : "";
   spec.env = user_env;
@@ -177,7 +196,9 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
     if (e.exit_code == exit_bad_input) return fail(exit_bad_input, "the pytest adapter refused the project (see above)");
     return fail(exit_baseline_failed, "the baseline (tests with no gremlin active) did not pass; nothing else was run.");
   }
-  if (!o.quiet) std::cerr << e.output;
+  // prepare prints the path of run.json on its standard output for a caller that reads it;
+  // this caller knows where it is (out_dir), so that line is not echoed.
+  if (!o.quiet) std::cerr << without_line(e.output, out_dir + "/run.json");
   try {
     std::ifstream in(out_dir + "/run.json");
     auto run = nlohmann::json::parse(in);

@@ -173,8 +173,8 @@ std::string quiet_summary(const run_report& report, const summary& sum) {
 
 // --pytest: the adapter's prepare step replaces the manifest, the commands and the baseline.
 int apply_pytest_plan(run_options& o, command_spec& cmd, double& baseline_ms, stop_watch& watch) {
-  if (!o.manifest.empty() || !o.gremlins_csv.empty() || !o.gremlin_ids_file.empty() || !o.command.empty())
-    throw refusal("--pytest finds the gremlins and the test command itself: drop --manifest/--gremlins/--gremlin-ids and the command after --");
+  if (!o.manifest.empty() || !o.gremlins_csv.empty() || !o.gremlin_ids_file.empty())
+    throw refusal("--pytest finds the gremlins and the test command itself: drop --manifest/--gremlins/--gremlin-ids (what follows -- is pytest's arguments)");
   process_runner prep_runner;
   pytest_prepared prepared;
   {

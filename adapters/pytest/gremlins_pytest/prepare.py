@@ -155,6 +155,23 @@ def run_baseline(python, project, inst, out, env, pytest_args):
     return data, wall_ms, output
 
 
+#: pytest's exit codes for "usage error" and "no tests collected".
+PYTEST_USAGE_ERROR, PYTEST_NO_TESTS = 4, 5
+
+
+def refused_arguments(coverage, user_args):
+    """The message when the baseline shows that pytest refused the arguments given after
+    ``--`` (a usage error), or that they select no test; else None (bad input: exit 2, not a
+    failed baseline)."""
+    code = coverage["exit_code"] if coverage else None
+    if not user_args or code not in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
+        return None
+    given = " ".join(user_args)
+    if code == PYTEST_USAGE_ERROR:
+        return "pytest refused the arguments given after --: %s (see above)" % given
+    return "the pytest arguments given after -- select no test: %s" % given
+
+
 def run_isolation(python, project, inst, out, env, pytest_args):
     """The isolation check in a fresh interpreter: (result dict or None, output)."""
     result_file = os.path.join(out, "isolation.json")
@@ -329,6 +346,10 @@ def prepare_locked(args, project, operators, out, files):
                    + args.pytest_args)
     coverage, wall_ms, output = run_baseline(python, project, inst, out, env,
                                              ["-q"] + pytest_args)
+    refused = refused_arguments(coverage, args.pytest_args)
+    if refused:
+        sys.stderr.write(output)
+        raise UsageError(refused)
     if coverage is None or coverage["exit_code"] != 0:
         sys.stderr.write(output)
         code = coverage["exit_code"] if coverage else "none"
@@ -355,6 +376,7 @@ def prepare_locked(args, project, operators, out, files):
         "version": 1, "python": python, "project": project, "gremlins_dir": out,
         "manifest": manifest_path, "instrumented_dir": inst, "env": env,
         "pytest_args": pytest_args,
+        "user_pytest_args": list(args.pytest_args),
         "worker_command": [python, "-m", "gremlins_pytest.worker", "--gremlins-dir", out],
         "cold_command": [python, "-m", "gremlins_pytest.cold", "--gremlins-dir", out],
         "baseline_ms": round(wall_ms, 3),
