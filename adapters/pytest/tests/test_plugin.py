@@ -66,7 +66,8 @@ def test_gremlins_option_runs_gremlin_actors_with_the_plugin_flags(project, fake
     assert log.read_text().splitlines() == [
         "run", "--pytest", "--project", str(project), "--python", sys.executable,
         "--parallel", "--workers", "2", "--batch", "--batch-size", "5",
-        "--operators", "comparison,return", "--targets", "calc/arith.py"]
+        "--operators", "comparison,return", "--targets", "calc/arith.py",
+        "--", "-p", "no:cacheprovider"]  # pytest's own arguments, without the plugin's
     assert "passed" not in proc.stdout  # the normal test session did not run
 
 
@@ -75,7 +76,8 @@ def test_plain_flags_give_the_plain_command(project, fake_cli):
     proc = run_pytest(project, ["--gremlins"], env_with(GREMLIN_ACTORS_BIN=str(script)))
     assert proc.returncode == 3
     assert log.read_text().splitlines() == ["run", "--pytest", "--project", str(project),
-                                            "--python", sys.executable]
+                                            "--python", sys.executable,
+                                            "--", "-p", "no:cacheprovider"]
 
 
 def test_cache_flags_map_to_the_results_store(project, fake_cli):
@@ -85,7 +87,7 @@ def test_cache_flags_map_to_the_results_store(project, fake_cli):
     assert "--force" not in log.read_text().splitlines()  # the store is on with --pytest anyway
     proc = run_pytest(project, ["--gremlins", "--gremlin-clear-cache"], env_with(GREMLIN_ACTORS_BIN=str(script)))
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert log.read_text().splitlines()[-1] == "--force"
+    assert log.read_text().splitlines()[-4:] == ["--force", "--", "-p", "no:cacheprovider"]
 
 
 def test_without_gremlins_the_plugin_does_nothing(project, fake_cli):
@@ -159,3 +161,121 @@ def test_pytest_gremlins_end_to_end_through_the_cli(project):
         if isinstance(data, dict) and data.get("schema") == "gremlin-actors/results/1":
             assert data["summary"]["error"] == 0
             assert data["summary"]["zapped"] > 0 and data["summary"]["survived"] > 0
+
+
+def test_gremlin_batch_alone_uses_every_cpu(project, fake_cli):
+    script, log = fake_cli
+    run_pytest(project, ["--gremlins", "--gremlin-batch"], env_with(GREMLIN_ACTORS_BIN=str(script)))
+    argv = log.read_text().splitlines()
+    assert "--parallel" in argv and "--batch" in argv and "--workers" not in argv
+    run_pytest(project, ["--gremlins", "--gremlin-batch", "--gremlin-workers=3"],
+               env_with(GREMLIN_ACTORS_BIN=str(script)))
+    argv = log.read_text().splitlines()
+    assert "--parallel" not in argv and argv[argv.index("--workers") + 1] == "3"
+
+
+def test_pytest_arguments_are_passed_without_the_plugin_options(project, fake_cli):
+    script, log = fake_cli
+    proc = run_pytest(project, ["--gremlins", "--gremlin-workers", "2", "-k", "add or clamp",
+                                "--gremlin-report", "json", "-x", "tests/test_arith.py",
+                                "-o", "xfail_strict=true", "--gremlin-targets=calc"],
+                      env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    argv = log.read_text().splitlines()
+    assert argv[argv.index("--"):] == ["--", "-p", "no:cacheprovider", "-k", "add or clamp", "-x",
+                                       "tests/test_arith.py", "-o", "xfail_strict=true"]
+    assert argv[argv.index("--workers") + 1] == "2"
+
+
+def test_an_unknown_report_format_is_bad_input(project, fake_cli):
+    script, log = fake_cli
+    proc = run_pytest(project, ["--gremlins", "--gremlin-report=html,xml"],
+                      env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert proc.returncode == 2
+    assert "--gremlin-report: 'xml' is not one of console, html, json" in proc.stderr
+    assert not log.exists()
+
+
+def test_html_report_goes_where_pytest_gremlins_puts_it(project, fake_cli, tmp_path):
+    script, log = fake_cli
+    run_pytest(project, ["--gremlins", "--gremlin-report=html"], env_with(GREMLIN_ACTORS_BIN=str(script)))
+    argv = log.read_text().splitlines()
+    assert argv[argv.index("--report-html") + 1] == str(project / "coverage" / "gremlins" / "index.html")
+    assert (project / "coverage" / "gremlins").is_dir()
+    run_pytest(project, ["--gremlins", "--gremlin-report=html", "--gremlins-html-dir", str(tmp_path / "h")],
+               env_with(GREMLIN_ACTORS_BIN=str(script)))
+    argv = log.read_text().splitlines()
+    assert argv[argv.index("--report-html") + 1] == str(tmp_path / "h" / "index.html")
+    assert str(tmp_path / "h") not in argv[argv.index("--"):]
+
+
+def killed_cli(tmp_path, body):
+    script = tmp_path / "killed-gremlin-actors"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_a_cli_killed_by_a_signal_gives_128_plus_its_number(project, tmp_path):
+    script = killed_cli(tmp_path, "kill -TERM $$")
+    proc = run_pytest(project, ["--gremlins"], env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert proc.returncode == 143, (proc.returncode, proc.stderr)
+
+
+def read_one_line_and_close(argv, cwd, env):
+    """Runs argv with its standard output into a pipe that is closed after the first line
+    (``| head -1``); returns (exit code, that line)."""
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    line = proc.stdout.readline()
+    proc.stdout.close()
+    return proc.wait(timeout=600), line
+
+
+def test_a_closed_pipe_that_kills_the_cli_gives_141_not_243(project, tmp_path):
+    script = killed_cli(tmp_path, "exec yes gremlin")  # dies by SIGPIPE once the reader goes
+    code, line = read_one_line_and_close(
+        [sys.executable, "-m", "pytest", "-p", "gremlins_pytest.plugin", "--gremlins"],
+        project, env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert line == b"gremlin\n"
+    assert code == 141  # 128 + SIGPIPE, what gremlin-actors itself exits with for a closed output
+
+
+needs_cli = pytest.mark.skipif(not cli_supports_pytest(os.environ.get("GREMLIN_ACTORS_BIN")),
+                               reason="needs GREMLIN_ACTORS_BIN with a working `run --pytest`")
+
+
+@needs_cli
+def test_pytest_gremlins_piped_into_head_exits_with_the_run_code(project):
+    code, line = read_one_line_and_close(
+        [sys.executable, "-m", "pytest", "-p", "gremlins_pytest.plugin", "-p", "no:cacheprovider",
+         "--gremlins", "--gremlin-operators=comparison", "--gremlin-report=json"],
+        project, env_with(NO_COLOR="1"))
+    assert line  # the reader saw the start of the report, then went away
+    assert code == 0  # results still went to .gremlins/results.json: the run went on
+    data = json.loads((project / ".gremlins" / "results.json").read_text())
+    assert data["summary"]["total"] == len(data["results"]) > 0
+
+
+@needs_cli
+def test_reports_and_cache_through_the_real_cli(project):
+    args = ["--gremlins", "--gremlin-operators=comparison", "--gremlin-report=html",
+            "--gremlin-report=json", "--gremlin-cache"]
+    first = run_pytest(project, args, env_with(NO_COLOR="1"))
+    assert first.returncode == 0, first.stdout + first.stderr
+    html = project / "coverage" / "gremlins" / "index.html"
+    results = project / ".gremlins" / "results.json"
+    assert "pytest --gremlins: HTML report: %s" % html in first.stdout
+    assert "pytest --gremlins: JSON results: %s" % results in first.stdout
+    assert "<html" in html.read_text().lower()
+    tested = json.loads(results.read_text())["results"]
+    assert tested and not any(r.get("reused") for r in tested)
+    # --gremlin-cache: the unchanged gremlins' verdicts are reused ...
+    second = run_pytest(project, args, env_with(NO_COLOR="1"))
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert all(r.get("reused") for r in json.loads(results.read_text())["results"])
+    # ... and --gremlin-clear-cache tests every one again.
+    third = run_pytest(project, args + ["--gremlin-clear-cache"], env_with(NO_COLOR="1"))
+    assert third.returncode == 0, third.stdout + third.stderr
+    again = json.loads(results.read_text())["results"]
+    assert len(again) == len(tested) and not any(r.get("reused") for r in again)
