@@ -10,6 +10,7 @@ packages=(
   catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev libtomlplusplus-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3
   python3 python3-pytest python3-coverage python3-pytest-cov python3-jsonschema
+  python3-venv python3-pip python3-setuptools
   procps util-linux time git chromium libcaf-doc
 )
 missing=()

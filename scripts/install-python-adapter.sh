@@ -23,6 +23,14 @@ fi
 version="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$adapter/gremlins_pytest/__init__.py")"
 dist="$site/gremlins_pytest-$version.dist-info"
 mkdir -p "$site"
+# pip installed the package here already (adapters/pytest/pyproject.toml): its files and
+# record are pip's; a second entry point would not help, and overwriting them would break pip.
+for installed in "$site"/gremlins_pytest-*.dist-info; do
+  if [ -f "$installed/INSTALLER" ]; then
+    echo "install-python-adapter: $installed was installed by $(head -1 "$installed/INSTALLER"); nothing to do"
+    exit 0
+  fi
+done
 # Older versions of this install are replaced, not accumulated.
 for old in "$site"/gremlins_pytest-*.dist-info; do
   [ -d "$old" ] && [ "$old" != "$dist" ] && rm -rf "$old"

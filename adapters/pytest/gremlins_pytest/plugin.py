@@ -106,7 +106,7 @@ def _stand_down_reason(parser, pluginmanager):
     """Why this plugin must leave ``--gremlins`` to pytest-gremlins, or None; registers
     pytest-gremlins' plugin when its entry point was shadowed by this one's."""
     if _declared(parser, "--gremlins"):
-        return "another plugin (pytest-gremlins?) declares --gremlins"
+        return "another plugin (pytest-gremlins) declares --gremlins"
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return None
     for ep in _other_entry_points():
@@ -115,15 +115,15 @@ def _stand_down_reason(parser, pluginmanager):
             continue
         holder = pluginmanager.get_plugin(ep.name)
         if holder is None:
-            return "pytest-gremlins is installed too and is loaded after this plugin"
+            return "pytest-gremlins is installed and loads after this plugin"
         if holder is sys.modules.get(PLUGIN_MODULE):
             # Same entry point name: pytest would skip pytest-gremlins; load it here.
             pluginmanager.register(ep.load(), OTHER_PACKAGE)
-            return "pytest-gremlins is installed too"
+            return "pytest-gremlins is installed (pytest skipped it for this plugin, which loaded it)"
     return None
 
 
-def pytest_addoption(parser, pluginmanager):
+def _declare_options(parser, pluginmanager):
     global _stood_down
     _stood_down = _stand_down_reason(parser, pluginmanager)
     if _stood_down:
@@ -133,10 +133,28 @@ def pytest_addoption(parser, pluginmanager):
         group.addoption(*names, **attrs)
 
 
+def pytest_addoption(parser, pluginmanager):
+    """Registered by a conftest (``pytest_plugins``): the plugins are all there, declare now.
+    Otherwise the options are declared once every plugin of the command line, the entry
+    points and PYTEST_PLUGINS is registered (pytest_load_initial_conftests), so that a
+    pytest-gremlins registered after this plugin is seen too."""
+    global _stood_down
+    _stood_down = None
+    if getattr(pluginmanager, "_conftest_plugins", None):
+        _declare_options(parser, pluginmanager)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    yield  # the initial conftests, and the plugins they name, are registered after this
+    if not _declared(parser, "--gremlin-parallel") and _stood_down is None:
+        _declare_options(parser, early_config.pluginmanager)
+
+
 def pytest_report_header(config):
     if _stood_down:
-        return ("gremlins_pytest: %s: it serves --gremlins, gremlin-actors' plugin stands down "
-                "(use `gremlin-actors run --pytest`, or `-p no:gremlins -p %s`)"
+        return ("gremlins_pytest: %s; --gremlins is pytest-gremlins', gremlin-actors' plugin "
+                "stands down (use `gremlin-actors run --pytest`, or `-p no:gremlins -p %s`)"
                 % (_stood_down, PLUGIN_MODULE))
     return None
 
