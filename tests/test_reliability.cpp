@@ -8,7 +8,11 @@
 #include <set>
 #include <sys/wait.h>
 
+#include <future>
+#include <memory>
+
 #include "cli_helpers.hpp"
+#include "runtime/process/runner.hpp"
 #include "warm_support.hpp"
 
 namespace t = gremlins::testing;
@@ -259,4 +263,32 @@ TEST_CASE("Ctrl-C during the warm-up or the warm phase ends the run: no cold pha
   CHECK(results.doc["results"].size() == 3);
   CHECK_THAT(results.output("st9"), Catch::StartsWith("cancelled:"));
   CHECK(w::leftovers(mark).empty());
+}
+
+TEST_CASE("a runner whose sweep timer expires while it shuts down still stops", "[reliability]") {
+  // The hang this guards against: the periodic sweep of escaped descendants (every 500 ms
+  // while processes live) expired while the I/O thread was busy, so its handler was queued
+  // behind the destructor's shutdown, ran after it (a cancel cannot stop a handler already
+  // queued) and armed the timer again, forever: the destructor's join never returned.
+  // Here the I/O thread is held in a callback past the first sweep while the runner is
+  // destroyed; the destruction must end within a generous bound.
+  auto runner = std::make_unique<gremlins::process_runner>();
+  std::promise<void> in_callback;
+  gremlins::process_callbacks cb;
+  cb.on_exit = [&in_callback](gremlins::process_exit) {
+    in_callback.set_value();
+    std::this_thread::sleep_for(900ms);  // the sweep timer (500 ms after the start) expires meanwhile
+  };
+  gremlins::process_spec spec;
+  spec.argv = {"true"};
+  runner->start(spec, cb);
+  in_callback.get_future().wait();
+  auto destroyed = std::make_shared<std::promise<void>>();
+  auto done = destroyed->get_future();
+  // Destroyed on a thread of its own, so that a hang fails this test instead of stalling it.
+  std::thread([r = std::move(runner), destroyed]() mutable {
+    r.reset();
+    destroyed->set_value();
+  }).detach();
+  CHECK(done.wait_for(30s) == std::future_status::ready);
 }

@@ -94,6 +94,10 @@ int process_runner::impl::launch(const process_spec& spec, launch_plan& plan) {
 
 void process_runner::impl::do_start(process_token token, process_spec spec,
                                     process_callbacks callbacks) {
+  if (stopping) {
+    fail_start(callbacks, "the process runner is shutting down");
+    return;
+  }
   launch_plan plan;
   child_pipes pipes;
   int pid = -1;
@@ -256,13 +260,15 @@ void process_runner::impl::sweep(process_token also_end, bool end_all) {
 }
 
 void process_runner::impl::arm_sweep(std::chrono::milliseconds after) {
-  if (!subreaper) return;
+  if (!subreaper || stopping) return;
   auto when = std::chrono::steady_clock::now() + after;
   if (sweep_armed && sweep_timer.expiry() <= when) return;
   sweep_armed = true;
   sweep_timer.expires_at(when);
   sweep_timer.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+    // A timer that had expired already when shutdown() cancelled it still runs its handler
+    // (the cancel came too late for it), with no error: it must not arm the timer again.
+    if (ec || stopping) return;
     sweep_armed = false;
     sweep(0, false);
     // Members of a killed group can become our zombies a while after their run ended.
@@ -271,6 +277,7 @@ void process_runner::impl::arm_sweep(std::chrono::milliseconds after) {
 }
 
 void process_runner::impl::shutdown() {
+  stopping = true;
   for (auto& entry : children) {
     auto& c = entry.second;
     c->finished = true;  // no more callbacks: the owners may be going away with us

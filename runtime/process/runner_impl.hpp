@@ -96,6 +96,9 @@ struct process_runner::impl {
   descendant_sweeper sweeper{id};
   boost::asio::steady_timer sweep_timer;
   bool sweep_armed = false;
+  /// Set by shutdown(): nothing may arm a timer or start a process after it, or the I/O
+  /// thread would never run out of work and the destructor's join would wait forever.
+  bool stopping = false;
   std::thread thread;
 
   void run();
