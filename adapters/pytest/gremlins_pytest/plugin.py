@@ -189,6 +189,21 @@ def _value_options(config):
         return set(KNOWN_VALUE_OPTIONS) | {n for n, a in OPTIONS if a.get("action") in (None, "append")}
 
 
+#: pytest options whose value is a path pytest reads relative to the invocation folder.
+PATH_VALUE_OPTIONS = {"-c", "--config-file", "--rootdir", "--confcutdir", "--basetemp",
+                      "--ignore", "--ignore-glob", "--junitxml", "--junit-xml"}
+
+
+def _path_relative_to_rootdir(path, invocation_dir, rootdir):
+    """A path given relative to the invocation folder, relative to the rootdir instead (or
+    absolute when it is outside)."""
+    if not path or os.path.isabs(path) or invocation_dir == rootdir:
+        return path
+    full = os.path.normpath(os.path.join(invocation_dir, path))
+    rel = os.path.relpath(full, rootdir)
+    return full if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+
+
 def _relative_to_rootdir(arg, invocation_dir, rootdir):
     """A file-or-dir argument (``path[::node]``) written relative to the invocation folder,
     rewritten relative to the rootdir (where every run of gremlin-actors starts)."""
@@ -207,7 +222,8 @@ def _relative_to_rootdir(arg, invocation_dir, rootdir):
 def forwarded_arguments(config):
     """pytest's own arguments of this invocation, for gremlin-actors: what pytest was given,
     without this plugin's options (and their values) and without ``-p gremlins_pytest.plugin``,
-    file-or-dir arguments relative to the rootdir."""
+    file-or-dir arguments and the paths of PATH_VALUE_OPTIONS relative to the rootdir (every
+    run of gremlin-actors starts there)."""
     args = [str(a) for a in config.invocation_params.args]
     takes_value = _value_options(config)
     invocation_dir = str(config.invocation_params.dir)
@@ -225,19 +241,22 @@ def forwarded_arguments(config):
             out.append(_relative_to_rootdir(arg, invocation_dir, rootdir))
             continue
         if arg.startswith("--"):
-            name, has_value, value = arg.partition("=")
-            value_follows = not has_value and name in takes_value
+            name, eq, value = arg.partition("=")
+            attached = bool(eq)
         else:
             name, value = arg[:2], arg[2:]
-            value_follows = not value and name in takes_value
-        option = [arg]
-        if value_follows and i < len(args):
+            attached = bool(value)
+        separate = not attached and name in takes_value and i < len(args)
+        if separate:
             value = args[i]
-            option.append(value)
             i += 1
         if name in OPTION_NAMES or (name == "-p" and value == PLUGIN_MODULE):
             continue
-        out += option
+        if name in PATH_VALUE_OPTIONS and (attached or separate):
+            value = _path_relative_to_rootdir(value, invocation_dir, rootdir)
+            if attached:
+                arg = name + ("=" if name.startswith("--") else "") + value
+        out += [arg, value] if separate else [arg]
     return out
 
 

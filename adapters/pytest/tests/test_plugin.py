@@ -279,3 +279,33 @@ def test_reports_and_cache_through_the_real_cli(project):
     assert third.returncode == 0, third.stdout + third.stderr
     again = json.loads(results.read_text())["results"]
     assert len(again) == len(tested) and not any(r.get("reused") for r in again)
+
+
+def test_paths_given_in_a_subfolder_are_passed_relative_to_the_rootdir(project, fake_cli):
+    script, log = fake_cli
+    proc = run_pytest(project / "tests", ["--gremlins", "test_arith.py::test_add", "--ignore=test_stats.py",
+                                          "-c", "../pytest.ini", "--rootdir", "..", "-k", "tests"],
+                      env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    argv = log.read_text().splitlines()
+    assert argv[argv.index("--project") + 1] == str(project)
+    assert argv[argv.index("--"):] == ["--", "-p", "no:cacheprovider", "tests/test_arith.py::test_add",
+                                       "--ignore=tests/test_stats.py", "-c", "pytest.ini",
+                                       "--rootdir", ".", "-k", "tests"]  # -k's value is not a path
+
+
+def test_help_and_version_are_pytest_s(project, fake_cli):
+    script, log = fake_cli
+    proc = run_pytest(project, ["--gremlins", "--help"], env_with(GREMLIN_ACTORS_BIN=str(script)))
+    assert proc.returncode == 0 and "--gremlin-report" in proc.stdout and "--gremlins-html-dir" in proc.stdout
+    assert not log.exists()
+
+
+def test_gremlins_is_ignored_inside_a_mutation_run(project, fake_cli):
+    # An addopts or PYTEST_ADDOPTS holding --gremlins must not start a run from each run's pytest.
+    script, log = fake_cli
+    proc = run_pytest(project, ["-q"], env_with(GREMLIN_ACTORS_BIN=str(script), PYTEST_ADDOPTS="--gremlins",
+                                                GREMLIN_INSTRUMENTED_DIR=str(project)))
+    assert proc.returncode == 0 and "21 passed" in proc.stdout, proc.stdout + proc.stderr
+    assert "pytest --gremlins: ignored inside a mutation run" in proc.stderr
+    assert not log.exists()

@@ -140,3 +140,14 @@ def test_plugin_passes_the_arguments_pytest_was_given(project, executor):
     run = json.loads((project / ".gremlins" / "run.json").read_text())
     # Without the plugin's options and without `-p gremlins_pytest.plugin`.
     assert run["user_pytest_args"] == ARGS
+
+
+def test_the_command_key_of_the_configuration_file_is_pytest_s_arguments(project):
+    (project / "gremlin-actors.toml").write_text(
+        'command = ["-p", "no:failplugin", "-k", "not keyword"]\noperators = ["arithmetic"]\n')
+    proc = subprocess.run([gremlin_actors_bin(), "run", "--pytest", "--python", sys.executable,
+                           "--no-store"], cwd=project, env=clean_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = json.loads((project / ".gremlins" / "run.json").read_text())
+    assert run["user_pytest_args"] == ["-p", "no:failplugin", "-k", "not keyword"]
