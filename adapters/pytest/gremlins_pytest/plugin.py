@@ -189,6 +189,21 @@ def _value_options(config):
         return set(KNOWN_VALUE_OPTIONS) | {n for n, a in OPTIONS if a.get("action") in (None, "append")}
 
 
+#: pytest-xdist's worker count (pytest-gremlins 1.5: ``pytest --gremlins -n auto``): it becomes
+#: gremlin-actors' workers, and is not passed on (every run is kept in-process).
+XDIST_OPTIONS = {"-n", "--numprocesses"}
+
+
+def xdist_workers(option):
+    """gremlin-actors' options for ``-n N`` / ``-n auto``, when --gremlin-workers is not given."""
+    n = getattr(option, "numprocesses", None)
+    if n is None or option.gremlin_workers is not None:
+        return []
+    if isinstance(n, str) and not n.isdigit():
+        return ["--parallel"]  # auto, logical: every CPU
+    return ["--workers", str(n)] if int(n) > 0 else []
+
+
 #: pytest options whose value is a path pytest reads relative to the invocation folder.
 PATH_VALUE_OPTIONS = {"-c", "--config-file", "--rootdir", "--confcutdir", "--basetemp",
                       "--ignore", "--ignore-glob", "--junitxml", "--junit-xml"}
@@ -250,7 +265,7 @@ def forwarded_arguments(config):
         if separate:
             value = args[i]
             i += 1
-        if name in OPTION_NAMES or (name == "-p" and value == PLUGIN_MODULE):
+        if name in OPTION_NAMES or name in XDIST_OPTIONS or (name == "-p" and value == PLUGIN_MODULE):
             continue
         if name in PATH_VALUE_OPTIONS and (attached or separate):
             value = _path_relative_to_rootdir(value, invocation_dir, rootdir)
@@ -286,6 +301,7 @@ def build_command(binary, option, rootdir, pytest_args=()):
         command.append("--parallel")  # pytest-gremlins: --gremlin-batch alone uses every CPU
     if workers is not None:
         command += ["--workers", str(workers)]
+    command += xdist_workers(option)
     if option.gremlin_batch:
         command.append("--batch")
     if option.gremlin_batch_size is not None:

@@ -44,7 +44,7 @@ from . import fingerprint
 from . import operators as ops
 from . import project as proj
 from .errors import UsageError
-from .pytest_support import NO_COVERAGE_ARGS, NO_COVERAGE_ENV, parse_with_extra
+from .pytest_support import NO_COVERAGE_ARGS, NO_COVERAGE_ENV, in_process_args, parse_with_extra
 
 #: Set by a caller that holds OUT/lock for the whole run (gremlin-actors): its value is OUT.
 LOCK_HELD_ENV = "GREMLIN_OUT_LOCKED"
@@ -343,7 +343,7 @@ def prepare_locked(args, project, operators, out, files):
     env = {"PYTHONPATH": proj.python_path(inst, extra_paths), "GREMLIN_INSTRUMENTED_DIR": inst}
     env.update(NO_COVERAGE_ENV)
     pytest_args = (["--rootdir", project, "-p", "no:cacheprovider"] + NO_COVERAGE_ARGS
-                   + args.pytest_args)
+                   + args.pytest_args + in_process_args(args.pytest_args))
     coverage, wall_ms, output = run_baseline(python, project, inst, out, env,
                                              ["-q"] + pytest_args)
     refused = refused_arguments(coverage, args.pytest_args)

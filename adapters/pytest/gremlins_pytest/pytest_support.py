@@ -29,6 +29,22 @@ NO_COVERAGE_ENV = {"COVERAGE_PROCESS_START": "", "COV_CORE_SOURCE": "",
                    "COV_CORE_CONFIG": "", "COV_CORE_DATAFILE": ""}
 
 
+def in_process_args(user_args):
+    """Arguments that keep pytest-xdist from sending the tests to other processes (``-n N``,
+    also from a project's ``addopts``): the baseline's coverage would see no test, a warm
+    worker would run none itself.  gremlin-actors runs gremlins in parallel instead.  Nothing
+    when xdist is not installed, or the user blocked it (``-p no:xdist``)."""
+    try:
+        installed = importlib.util.find_spec("xdist") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if not installed or any(a.endswith("no:xdist") for a in user_args):
+        return []
+    # -p xdist loads it through its entry point (named xdist) even with autoload off, and
+    # never twice; the last -n wins over the project's addopts.
+    return ["-p", "xdist", "-n", "0"]
+
+
 def pytest_addoption(parser):
     """pytest-cov's own options, declared by its own function but without its plugin: they
     parse and do nothing.  Nothing when pytest-cov is not installed, or when its options are

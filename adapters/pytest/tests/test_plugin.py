@@ -309,3 +309,22 @@ def test_gremlins_is_ignored_inside_a_mutation_run(project, fake_cli):
     assert proc.returncode == 0 and "21 passed" in proc.stdout, proc.stdout + proc.stderr
     assert "pytest --gremlins: ignored inside a mutation run" in proc.stderr
     assert not log.exists()
+
+
+
+def test_xdist_workers_become_gremlin_actors_workers(project, fake_cli, tmp_path):
+    from test_pytest_args import XDIST_PLUGIN
+    site = tmp_path / "xdist-site"
+    (site / "xdist").mkdir(parents=True)
+    (site / "xdist" / "__init__.py").write_text("")
+    (site / "xdist" / "plugin.py").write_text(XDIST_PLUGIN)
+    script, log = fake_cli
+    env = env_with(GREMLIN_ACTORS_BIN=str(script), PYTHONPATH=os.pathsep.join([str(ADAPTER_DIR), str(site)]))
+    for given, expected in ((["-n", "3"], ["--workers", "3"]), (["-nauto"], ["--parallel"]),
+                            (["--numprocesses=0"], [])):
+        proc = run_pytest(project, ["-p", "xdist.plugin", "--gremlins", *given], env)
+        assert proc.returncode == 3, proc.stdout + proc.stderr
+        argv = log.read_text().splitlines()
+        cut = argv.index("--")
+        assert argv[argv.index(sys.executable) + 1:cut] == expected
+        assert argv[cut:] == ["--", "-p", "no:cacheprovider", "-p", "xdist.plugin"]

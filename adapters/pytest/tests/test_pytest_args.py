@@ -59,7 +59,8 @@ def test_cli_runs_everything_with_the_pytest_arguments(project, tmp_path, execut
     assert by_line(results) == expected_by_line(), output
     run = json.loads((project / ".gremlins" / "run.json").read_text())
     assert run["user_pytest_args"] == ARGS
-    assert run["pytest_args"][-len(ARGS):] == ARGS
+    at = run["pytest_args"].index(ARGS[0])
+    assert run["pytest_args"][at:at + len(ARGS)] == ARGS
     # The prepare step's path line (for callers that read it) is not echoed to the user.
     assert str(project / ".gremlins" / "run.json") not in output
 
@@ -151,3 +152,66 @@ def test_the_command_key_of_the_configuration_file_is_pytest_s_arguments(project
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = json.loads((project / ".gremlins" / "run.json").read_text())
     assert run["user_pytest_args"] == ["-p", "no:failplugin", "-k", "not keyword"]
+
+
+XDIST_PLUGIN = """import pytest
+
+
+def _count(value):
+    return value if value in ("auto", "logical") else int(value)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("xdist", "distributed testing (stand-in)")
+    group._addoption("-n", "--numprocesses", dest="numprocesses", type=_count, default=None)  # as xdist does
+
+
+def _distributed(config):
+    return config.getoption("numprocesses") not in (None, 0)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    # As pytest-xdist's controller: the tests are collected and run in other processes.
+    return True if _distributed(session.config) else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    if _distributed(session.config):
+        session.testscollected = 1  # what the workers ran, all passed
+        return True
+    return None
+"""
+
+
+@pytest.fixture
+def xdist(tmp_path):
+    """A stand-in pytest-xdist (its entry point name, module names and ``-n``), on PYTHONPATH:
+    with ``-n N`` no test runs in the process pytest was started in, as with the real one."""
+    site = tmp_path / "xdist-site"
+    (site / "xdist").mkdir(parents=True)
+    (site / "xdist" / "__init__.py").write_text("")
+    (site / "xdist" / "plugin.py").write_text(XDIST_PLUGIN)
+    dist = site / "pytest_xdist-3.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pytest-xdist\nVersion: 3.1.0\n")
+    (dist / "entry_points.txt").write_text("[pytest11]\nxdist = xdist.plugin\n")
+    return site
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_a_project_that_runs_under_xdist_is_run_in_process(tmp_path, xdist, executor):
+    from adapter_support import CALC, statuses
+    plain = copy_project(CALC, tmp_path / "plain")
+    _, expected = cli_run(plain, executor, tmp_path / "plain.json", "--operators", "comparison")
+    project = copy_project(CALC, tmp_path / "calc")
+    with open(project / "pytest.ini", "a") as ini:
+        ini.write("addopts = -n 2\n")
+    env = clean_env({"PYTHONPATH": os.pathsep.join([str(xdist), os.environ.get("PYTHONPATH", "")])})
+    proc, results = cli_run(project, executor, tmp_path / "r.json", "--operators", "comparison", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(results) == statuses(expected)
+    assert results["summary"]["zapped"] > 0
+    run = json.loads((project / ".gremlins" / "run.json").read_text())
+    assert run["pytest_args"][-4:] == ["-p", "xdist", "-n", "0"]
