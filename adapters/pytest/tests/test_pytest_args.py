@@ -19,7 +19,8 @@ from adapter_support import ADAPTER_DIR, EXECUTORS, clean_env, cli_run, copy_pro
 
 ARGS = ["tests/unit", "-m", "not slow", "-k", "not keyword", "-p", "no:failplugin",
         "-o", "demo_mode=on"]
-OPERATORS = ["--operators", "arithmetic,comparison"]
+#: A fixed, generous time limit: on this shared machine the load alone must not give timeouts.
+OPERATORS = ["--operators", "arithmetic,comparison", "--timeout", "60"]
 
 #: pkg/core.py's functions by line, and what each gremlin there must be with ARGS.
 EXPECTED = {
@@ -125,7 +126,7 @@ def plugin_env():
 
 @pytest.mark.parametrize("executor", EXECUTORS)
 def test_plugin_passes_the_arguments_pytest_was_given(project, executor):
-    (project / "gremlin-actors.toml").write_text('executor = "%s"\n' % executor)
+    (project / "gremlin-actors.toml").write_text('executor = "%s"\ntimeout = 60\n' % executor)
     # From the tests folder: the path `unit` is relative to it, as pytest reads it.
     argv = [sys.executable, "-m", "pytest", "-p", "gremlins_pytest.plugin", "--gremlins",
             "unit", "-m", "not slow", "-k", "not keyword", "-p", "no:failplugin",
