@@ -201,16 +201,16 @@ int node_command(const CLI::App* parsed) {
   auto address = node->address().text();
   std::string kinds = std::string(cfg.cmd.worker_argv.empty() ? "" : "warm") +
                       (cfg.cmd.worker_argv.empty() || cfg.cmd.argv.empty() ? "" : " and ") +
-                      (cfg.cmd.argv.empty() ? "" : "cold");
+                      (cfg.cmd.argv.empty() ? "" : "cold") + (cfg.workers == 1 ? " worker slot" : " worker slots");
   if (node->tls())
     say("listening on " + address + " with TLS (peers need a certificate signed by " + cfg.tls.ca + "); " +
-        std::to_string(cfg.workers) + " " + kinds + " worker slot(s)");
+        std::to_string(cfg.workers) + " " + kinds);
   else if (is_loopback_host(cfg.listen.host))
     say("listening on " + address + " without TLS, on loopback only; " + std::to_string(cfg.workers) + " " +
-        kinds + " worker slot(s)");
+        kinds);
   else
     say("WARNING: listening on " + address + " without TLS (--insecure-listen): anyone who can reach this "
-        "port can run the test command here; " + std::to_string(cfg.workers) + " " + kinds + " worker slot(s)");
+        "port can run the test command here; " + std::to_string(cfg.workers) + " " + kinds);
   try {
     if (!o.ready_file.empty()) write_ready_file(o.ready_file, address);
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fmt/color.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -17,8 +18,8 @@ double steady_ms() {
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
-std::string paint(const std::string& text, const char* code, bool on) {
-  return on ? std::string(code) + text + "\x1b[0m" : text;
+std::string paint(const std::string& text, fmt::terminal_color color, bool on) {
+  return on ? fmt::format(fmt::fg(color), "{}", text) : text;
 }
 
 double rate_of(const progress& p, double now_ms) {
@@ -73,8 +74,8 @@ std::string progress_line::tty_text(const progress& p, double now, bool c) const
   double rate = rate_of(p, now);
   return fmt::format("{}/{} {:3.0f}% {} {} {}  {:.1f} g/s  ETA {}", p.completed, p.total,
                      p.percentage(), bar(p.percentage(), 20),
-                     paint(fmt::format("zapped {}", p.count(status::zapped)), "\x1b[32m", c),
-                     paint(fmt::format("survived {}", p.count(status::survived)), "\x1b[31m", c),
+                     paint(fmt::format("zapped {}", p.count(status::zapped)), fmt::terminal_color::green, c),
+                     paint(fmt::format("survived {}", p.count(status::survived)), fmt::terminal_color::red, c),
                      rate, eta_of(p, rate));
 }
 
@@ -92,8 +93,8 @@ std::string progress_line::stopped_tty_text(const progress& p, bool c) const {
   std::uint32_t tested = p.completed >= not_tested_ ? p.completed - not_tested_ : 0;
   double share = p.total == 0 ? 0 : 100.0 * tested / p.total;
   return fmt::format("interrupted: {}/{} tested {:3.0f}% {} {} {}", tested, p.total, share, bar(share, 20),
-                     paint(fmt::format("zapped {}", p.count(status::zapped)), "\x1b[32m", c),
-                     paint(fmt::format("survived {}", p.count(status::survived)), "\x1b[31m", c));
+                     paint(fmt::format("zapped {}", p.count(status::zapped)), fmt::terminal_color::green, c),
+                     paint(fmt::format("survived {}", p.count(status::survived)), fmt::terminal_color::red, c));
 }
 
 std::string progress_line::stopped_plain_text(const progress& p) const {

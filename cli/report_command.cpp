@@ -6,6 +6,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/fail_under.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/results_files.hpp"
 #include "runtime/formats/console_report.hpp"
 #include "runtime/formats/elements_report.hpp"
 #include "runtime/formats/html_report.hpp"
@@ -49,6 +50,7 @@ int report_command(const report_command_options& o, std::FILE* out, std::FILE* e
     c.max_survivors = o.max_survivors;
     c.show_all = o.show_all;
     c.mention_unplaced = !o.report_elements.empty() || !o.report_html.empty();
+    c.changed_files = changed_sources(report);
     std::fputs(render_console_report(report, c).c_str(), out);
   }
   if (o.fail_under) {

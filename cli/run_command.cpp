@@ -21,6 +21,7 @@
 #include "cli/fail_under.hpp"
 #include "cli/node_command.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/results_files.hpp"
 #include "cli/selection.hpp"
 #include "cli/pytest_mode.hpp"
 #include "cli/stop_watch.hpp"
@@ -159,14 +160,16 @@ void check_output_paths(const run_options& o, const std::string& config_file) {
 // `gremlins: ...` of --quiet. An interrupted run says how many were tested and scores those.
 std::string quiet_summary(const run_report& report, const summary& sum) {
   if (!report.interrupted)
-    return fmt::format("gremlins: {} total, {} zapped, {} survived, score {:.2f}%\n", sum.total,
-                       sum.count(status::zapped), sum.count(status::survived), sum.score);
+    return fmt::format("gremlins: {} total, {} zapped, {} survived, {} no_coverage, score {:.2f}%\n",
+                       sum.total, sum.count(status::zapped), sum.count(status::survived),
+                       sum.count(status::no_coverage), sum.score);
   // Not tested: the cancelled ones (is_cancelled), and any the run knew but has no result for.
   std::size_t all = std::max(report.gremlins.size(), report.results.size());
   std::size_t not_tested = cancelled_count(report) + (all - report.results.size());
   std::size_t tested = all - not_tested;
-  std::string head = fmt::format("gremlins: interrupted: {} of {} tested, {} zapped, {} survived", tested,
-                                 all, sum.count(status::zapped), sum.count(status::survived));
+  std::string head = fmt::format("gremlins: interrupted: {} of {} tested, {} zapped, {} survived, {} no_coverage",
+                                 tested, all, sum.count(status::zapped), sum.count(status::survived),
+                                 sum.count(status::no_coverage));
   if (check_fail_under(sum, 0).no_verdict) return head + ", no verdict yet\n";
   return head + fmt::format(", score {:.2f}% over the tested ones\n", sum.score);
 }
@@ -308,6 +311,7 @@ int run_command(run_options& o, const CLI::App* parsed) {
       cmd = make_command(o);
     }
     gremlins = load_gremlins(o, loaded);
+    loaded.source_digests = digest_sources(gremlins, cmd.rootdir);  // for `show` and `apply`
     check_output_paths(o, config_file);
     rt = std::make_unique<gremlin_runtime>(cfg, cmd, make_remote_config(o));
     if (auto refused = rt->connect_nodes(gremlins); !refused.empty()) throw refusal(refusal_lines(refused));
@@ -356,12 +360,14 @@ int run_command(run_options& o, const CLI::App* parsed) {
   report.interrupted = report.interrupted || cause != stop_cause::none;
   if (report.interrupted && cause == stop_cause::none) cause = stop_cause::sigint;  // stop() from elsewhere
   report.test_durations_ms = loaded.test_durations_ms;
+  report.source_digests = loaded.source_digests;
   add_reused(report, chosen);
   auto sum = summarize(report.results, report.wall_ms);
   if (!watch.stdout_closed()) {
     console_options copts;
     copts.show_all = o.show_all;
     copts.color = color_enabled(o.no_color, isatty(STDOUT_FILENO));
+    copts.changed_files = changed_sources(report);  // edited while the run went: no diff
     std::cout << (o.quiet ? quiet_summary(report, sum) : render_console_report(report, copts)) << std::flush;
   } else if (cause == stop_cause::output_gone) {
     std::cerr << "gremlin-actors: the standard output was closed and no results file was asked for "
@@ -373,6 +379,10 @@ int run_command(run_options& o, const CLI::App* parsed) {
   if (!report.pool.warmup_error.empty() && report.pool.warmup_completed == 0 && !o.quiet)
     std::cerr << "gremlin-actors: " << report.pool.warmup_error << "\n";
   if (int code = write_reports(o, report); code != exit_ok) return code;
+  if (!watch.stdout_closed() && !o.quiet)
+    std::cout << render_results_places({o.json, chosen.store ? selection_options_of(o, "").store : "",
+                                        o.report_elements, o.report_html})
+              << std::flush;
   if (report.interrupted) {
     if (cause != stop_cause::output_gone && cause != stop_cause::sigint)
       std::cerr << "gremlin-actors: stopped by " << describe(cause) << "; the results so far are kept\n";

@@ -4,6 +4,7 @@
 #include "runtime/formats/console_report.hpp"
 #include "runtime/formats/results_json.hpp"
 #include "runtime/rules/utf8.hpp"
+#include <filesystem>
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;
@@ -106,9 +107,9 @@ TEST_CASE("console report: colour only when asked, interrupted runs and unplaced
   o.mention_unplaced = true;
   std::string out = render_console_report(r, o);
   CHECK_THAT(out, Catch::Contains("\x1b[31m"));
-  CHECK_THAT(out, Catch::Contains("\x1b[1;31m42.86%\x1b[0m"));
-  CHECK_THAT(out, Catch::StartsWith("\x1b[1;33mInterrupted: these are the results so far."));
-  CHECK_THAT(out, Catch::Contains("1 gremlin(s) have no source file"));
+  CHECK_THAT(out, Catch::Contains("\x1b[1m\x1b[31m42.86%\x1b[0m"));
+  CHECK_THAT(out, Catch::StartsWith("\x1b[1m\x1b[33mInterrupted: these are the results so far."));
+  CHECK_THAT(out, Catch::Contains("1 gremlin has no source file"));
   CHECK_THAT(plain(r), !Catch::Contains("have no source file"));
 }
 
@@ -144,7 +145,7 @@ TEST_CASE("console report: an interrupted run says how many were tested, scores 
   CHECK_THAT(out, Catch::Contains("Score: 42.86%"));
   CHECK_THAT(out, Catch::Contains("= 3 / 7; errors are not scored; over the tested gremlins only: "
                                   "the 3 not tested are left out"));
-  CHECK_THAT(out, Catch::Contains("Not tested (interrupted): 3 gremlin(s)"));
+  CHECK_THAT(out, Catch::Contains("Not tested (interrupted): 3 gremlins cancelled"));
   CHECK_THAT(out, Catch::Contains("Errors (1):\n  (no location)  [calc_g008]"));
   CHECK_THAT(out, !Catch::Contains("cancel_g00"));
   CHECK_THAT(out, !Catch::Contains("cancelled: the run was stopped"));
@@ -180,4 +181,109 @@ TEST_CASE("console report: an interrupted run read back from its results file re
   CHECK_THAT(again, Catch::Contains("8 of 10 gremlins tested"));
   CHECK_THAT(again, Catch::Contains("Not tested (interrupted): 2"));
   CHECK_THAT(again, Catch::Contains("Errors (1):"));
+}
+
+namespace {
+
+// src/rng.py on disk and a report of its gremlins with 1-based columns, as the adapter writes.
+run_report rng_report(const std::filesystem::path& root) {
+  write_file(root, "src/rng.py",
+             "def clamp(low, high, x):\n"
+             "    if low > high:\n"
+             "        raise ValueError\n"
+             "    return (x +\n"
+             "            1)\n");
+  write_file(root, "src/other.py", "def f(a):\n    return a == 1\n");
+  run_report r;
+  r.rootdir = root.string();
+  r.wall_ms = 1000;
+  auto g1 = make_gremlin("rng_g1", "src/rng.py", 2, 12, 13, "comparison", ">", ">=", {"t"});
+  auto g2 = make_gremlin("rng_g2", "src/rng.py", 2, 12, 13, "comparison", ">", "<", {"t"});
+  auto g3 = make_gremlin("rng_g3", "src/rng.py", 4, 12, 15, "return", "(x +\n            1)", "None", {"t"});
+  g3.end_line = 5;
+  g3.description = "return x to return None";
+  auto o1 = make_gremlin("other_g1", "src/other.py", 2, 14, 16, "comparison", "==", "!=", {});
+  for (auto g : {g1, g2, g3, o1}) r.gremlins[g.id] = g;
+  r.results = {make_result("other_g1", status::no_coverage), make_result("rng_g1", status::survived),
+               make_result("rng_g2", status::zapped, "t"), make_result("rng_g3", status::survived)};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("console report: each survivor's source line and its mutant, as the gremlin makes it",
+          "[report][console]") {
+  temp_dir dir;
+  run_report r = rng_report(dir.path);
+  std::string out = plain(r);
+  CHECK_THAT(out, Catch::Contains("Survived (2):\n"
+                                  "  src/rng.py:2  > to >=  (comparison)  [rng_g1]\n"
+                                  "    -    if low > high:\n"
+                                  "    +    if low >= high:\n"
+                                  "  src/rng.py:4  return x to return None  (return)  [rng_g3]\n"
+                                  "    -    return (x +\n"
+                                  "    -            1)\n"
+                                  "    +    return None\n"));
+  CHECK_THAT(out, Catch::Contains("Not covered by any test (1):\n"
+                                  "  src/other.py:2  == to !=  (comparison)  [other_g1]\n"
+                                  "    -    return a == 1\n"
+                                  "    +    return a != 1\n"));
+  CHECK_THAT(out, !Catch::Contains("if low < high"));  // the zapped one is not listed
+
+  // A long span: four lines a side, then how many more.
+  write_file(dir.path, "src/rng.py", "x = [\n1,\n2,\n3,\n4,\n5,\n]\n");
+  r.gremlins["rng_g3"] = make_gremlin("rng_g3", "src/rng.py", 1, 5, 2, "return", "[\n1,\n2,\n3,\n4,\n5,\n]", "None", {"t"});
+  r.gremlins["rng_g3"].end_line = 7;
+  out = plain(r);
+  CHECK_THAT(out, Catch::Contains("    -x = [\n    -1,\n    -2,\n    -3,\n    -… 3 more lines (gremlin-actors show rng_g3)\n"
+                                  "    +x = None\n"));
+
+  // The file no longer holds the gremlin's text there: a note, never a wrong diff.
+  write_file(dir.path, "src/rng.py", "def clamp(low, high, x):\n    if high < low:\n");
+  out = plain(r);
+  CHECK_THAT(out, Catch::Contains("  src/rng.py:2  > to >=  (comparison)  [rng_g1]\n"
+                                  "      (no diff: the file has other text at line 2 column 12 than the gremlin's '>'"));
+  // A file the caller knows changed since the run: no diff at all.
+  console_options o;
+  o.changed_files = {"src/other.py"};
+  CHECK_THAT(render_console_report(r, o), Catch::Contains("[other_g1]\n      (src/other.py changed since the run: no diff)\n"));
+  o.diffs = false;
+  CHECK_THAT(render_console_report(r, o), !Catch::Contains("    -"));
+  // No source found (moved results): the list alone.
+  r.rootdir = (dir.path / "gone").string();
+  out = plain(r);
+  CHECK_THAT(out, Catch::EndsWith("[other_g1]\n"));
+  CHECK_THAT(out, !Catch::Contains("    -") && !Catch::Contains("no diff"));
+}
+
+TEST_CASE("console report: the diff lines are coloured through fmt when colour is on", "[report][console]") {
+  temp_dir dir;
+  run_report r = rng_report(dir.path);
+  console_options o;
+  o.color = true;
+  std::string out = render_console_report(r, o);
+  CHECK_THAT(out, Catch::Contains("    \x1b[31m-    if low > high:\x1b[0m\n    \x1b[32m+    if low >= high:\x1b[0m\n"));
+  CHECK_THAT(out, Catch::Contains("\x1b[31mSurvived (2):\x1b[0m"));
+}
+
+TEST_CASE("console report: counts and nouns agree (1 gremlin, 1 worker)", "[report][console]") {
+  run_report r;
+  r.wall_ms = 1000;
+  r.pool.workers = 1;
+  r.pool.executor = "fork";
+  r.results = {make_result("a", status::zapped)};
+  std::string out = plain(r);
+  CHECK_THAT(out, Catch::StartsWith("gremlin-actors: 1 gremlin in 1.00 s (1.0 gremlins/s), 1 worker (fork)\n"));
+  r.interrupted = true;
+  r.results = cancelled_results(1);
+  out = plain(r);
+  CHECK_THAT(out, Catch::Contains("0 of 1 gremlin tested"));
+  CHECK_THAT(out, Catch::Contains("Not tested (interrupted): 1 gremlin cancelled"));
+  console_options o;
+  o.mention_unplaced = true;
+  CHECK_THAT(render_console_report(r, o), Catch::Contains("Note: 1 gremlin has no source file in the manifest; "
+                                                          "the elements/HTML report leaves it out."));
+  CHECK(plural(0, "file") == "0 files");
+  CHECK(plural(1, "file") == "1 file");
+  CHECK(plural(2, "match", "matches") == "2 matches");
 }

@@ -122,6 +122,11 @@ json head_json(const run_report& report, names& n) {
                {"pool", pool_json(report.pool)}, {"tests", tests}};
   if (!report.shard.empty()) head["shard"] = report.shard;
   if (!report.selection.empty()) head["selection"] = report.selection;
+  if (!report.source_digests.empty()) {
+    json sources = json::object();
+    for (const auto& [file, digest] : report.source_digests) sources[json_text(file)] = {{"sha256", digest}};
+    head["sources"] = std::move(sources);
+  }
   return head;
 }
 
@@ -317,6 +322,13 @@ run_report results_from_json(const json& doc, const std::string& origin) {
     for (const auto& [id, entry] : tests.raw().items()) {
       if (!entry.is_object()) tests.fail(id, "must be an object");
       report.test_durations_ms[id] = field_reader(origin, entry, tests.name(id)).number("duration_ms");
+    }
+  }
+  if (root.find("sources")) {
+    field_reader sources = root.object("sources");
+    for (const auto& [file, entry] : sources.raw().items()) {
+      if (!entry.is_object()) sources.fail(file, "must be an object");
+      report.source_digests[file] = field_reader(origin, entry, sources.name(file)).str("sha256", true);
     }
   }
   const json& results = root.need("results");

@@ -27,6 +27,9 @@ struct run_report {
   std::set<std::string> reused;                ///< ids whose verdict came from the results store
   std::string shard;                           ///< "K/N" when the run tested one shard
   std::string selection;                       ///< digest of the gremlins the run was asked for
+  /// SHA-256 (hex) of each source file the gremlins name (manifest path → digest), taken when
+  /// the run started: `show` and `apply` tell from it whether a file changed since the run.
+  std::map<std::string, std::string> source_digests;
 };
 
 /// The scheduler records the gremlins a stopped run did not finish as `error` with this prefix

@@ -56,6 +56,11 @@ def log(message):
     sys.stderr.flush()
 
 
+def counted(n, noun):
+    """"1 file", "2 files": a count with its noun."""
+    return "%d %s%s" % (n, noun, "" if n == 1 else "s")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m gremlins_pytest prepare",
@@ -336,8 +341,9 @@ def prepare_locked(args, project, operators, out, files):
         gremlins, modules = proj.build(project, files, inst, operators, log)
     except OSError as exc:
         raise cannot_write(exc.filename or inst, exc) from None
-    log("instrumented %d files (%d modules), %d gremlins, operators %s"
-        % (len(files), len(modules), len(gremlins), ",".join(operators)))
+    log("instrumented %s (%s), %s, operators %s"
+        % (counted(len(files), "file"), counted(len(modules), "module"), counted(len(gremlins), "gremlin"),
+           ",".join(operators)))
     python = proj.interpreter()
     extra_paths = [os.path.join(project, p) for p in args.python_paths]
     env = {"PYTHONPATH": proj.python_path(inst, extra_paths), "GREMLIN_INSTRUMENTED_DIR": inst}
@@ -390,8 +396,8 @@ def prepare_locked(args, project, operators, out, files):
         raise cannot_write(out, exc) from None
     covered = sum(1 for g in gremlins if g["tests"])
     static = sum(1 for g in gremlins if g["static"])
-    log("baseline: %d tests in %.0f ms; %d of %d gremlins covered, %d static"
-        % (len(coverage["tests"]), wall_ms, covered, len(gremlins), static))
+    log("baseline: %s in %.0f ms; %d of %s covered, %d static"
+        % (counted(len(coverage["tests"]), "test"), wall_ms, covered, counted(len(gremlins), "gremlin"), static))
     if order_dependent and isolation is not None:
         log(describe_dependents(order_dependent))
     print(run_path)
