@@ -1,6 +1,8 @@
 // gremlin-actors: the command line. `run` tests gremlins, `report` re-renders a saved
 // results file, `config` shows the effective configuration, `merge` combines shards, `node`
-// serves worker slots to a coordinator. Every refusal exits 2
+// serves worker slots to a coordinator, `list` lists the gremlins without testing them,
+// `show` shows what the last results say of some and their diffs, `apply` writes one mutant
+// into the working tree. Every refusal exits 2
 // (exit_bad_input, cli/exit_codes.hpp). `run` and `config` take the same options, declared
 // from the option table (cli/options.hpp).
 
@@ -10,11 +12,13 @@
 
 #include "cli/config_merge.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/list_command.hpp"
 #include "cli/merge_command.hpp"
 #include "cli/node_command.hpp"
 #include "cli/options.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/show_command.hpp"
 #include "cli/stop_watch.hpp"
 
 namespace {
@@ -79,6 +83,11 @@ int main(int argc, char** argv) {
   auto* merge = app.add_subcommand("merge", "Combine the results files of the shards of one run");
   add_merge_options(*merge, mopts);
   add_run_options(*config, copts);
+  list_command_options lopts;
+  auto* list = add_list_subcommand(app, lopts);
+  saved_gremlin_options sopts, aopts;
+  auto* show = add_show_subcommand(app, sopts);
+  auto* apply = add_apply_subcommand(app, aopts);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -90,5 +99,8 @@ int main(int argc, char** argv) {
   if (config->parsed()) return config_command(copts, *config);
   if (node->parsed()) return node_command(node);
   if (merge->parsed()) return merge_command(mopts);
+  if (list->parsed()) return list_command(lopts, *list);
+  if (show->parsed()) return show_command(sopts);
+  if (apply->parsed()) return apply_command(aopts);
   return exit_bad_input;
 }
