@@ -102,7 +102,7 @@ TEST_CASE("report: elements, JSON and HTML files from a saved results file", "[r
   CHECK(elements["files"]["src/calc.py"]["mutants"].size() == 5);
   CHECK_THAT(read_file(o.report_html), Catch::Contains("window.standIn = true;"));
   CHECK(nlohmann::json::parse(read_file(o.json)) == nlohmann::json::parse(read_file(run.results)));
-  CHECK_THAT(r.out, Catch::Contains("1 gremlin(s) have no source file"));
+  CHECK_THAT(r.out, Catch::Contains("1 gremlin has no source file"));
 
   // --rootdir points at sources that moved.
   temp_dir moved;
