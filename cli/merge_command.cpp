@@ -28,6 +28,9 @@ void add_shard(run_report& all, run_report part, const std::string& file, std::m
   }
   for (auto& [id, g] : part.gremlins) all.gremlins.emplace(id, std::move(g));
   for (auto& [id, ms] : part.test_durations_ms) all.test_durations_ms.emplace(id, ms);
+  // A source the shards saw with different contents has no digest one can trust: left out.
+  for (auto& [f, digest] : part.source_digests)
+    if (auto [at, fresh] = all.source_digests.emplace(f, digest); !fresh && at->second != digest) at->second.clear();
   all.reused.insert(part.reused.begin(), part.reused.end());
   all.interrupted = all.interrupted || part.interrupted;
   all.wall_ms = std::max(all.wall_ms, part.wall_ms);  // the shards ran side by side
@@ -68,6 +71,8 @@ run_report merge(const std::vector<std::string>& files) {
   }
   for (std::uint32_t k = 1; k <= count; ++k)
     if (!seen.count(k)) throw refusal("shard " + std::to_string(k) + "/" + std::to_string(count) + " is missing");
+  for (auto it = all.source_digests.begin(); it != all.source_digests.end();)
+    it = it->second.empty() ? all.source_digests.erase(it) : std::next(it);
   std::sort(all.results.begin(), all.results.end(),
             [](const worker_result& a, const worker_result& b) { return a.gremlin_id < b.gremlin_id; });
   return all;

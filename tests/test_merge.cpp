@@ -69,6 +69,25 @@ TEST_CASE("merge: three shards make the whole run", "[merge]") {
   CHECK(all.selection == "sel-1");
 }
 
+TEST_CASE("merge: the shards' source digests are kept where they agree, dropped where they differ", "[merge]") {
+  gremlins::testing::scratch_dir dir;
+  merge_command_options o;
+  for (std::uint32_t k = 1; k <= 2; ++k) {
+    auto path = write_shard(dir, k, 2, 10);
+    auto r = read_results_json(path);
+    r.source_digests = {{"src/same.py", "aaaa"}, {"src/edited.py", k == 1 ? "bbbb" : "cccc"}};
+    if (k == 2) r.source_digests["src/only2.py"] = "dddd";
+    write_results_json(r, path);
+    o.shards.push_back(path);
+  }
+  o.json = (dir / "all.json");
+  std::string err;
+  REQUIRE(merge_quietly(o, err) == exit_ok);
+  // `apply` refuses a file without a digest: a file two shards saw differently is one.
+  CHECK(read_results_json(o.json).source_digests ==
+        std::map<std::string, std::string>{{"src/same.py", "aaaa"}, {"src/only2.py", "dddd"}});
+}
+
 TEST_CASE("merge: refuses what is not one run's complete set of shards", "[merge]") {
   gremlins::testing::scratch_dir dir;
   merge_command_options o;

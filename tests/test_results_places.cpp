@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/results_files.hpp"
+#include "runtime/formats/results_json.hpp"
 #include "tests/test_report_fixture.hpp"
 
 using namespace gremlins;
@@ -44,4 +45,23 @@ TEST_CASE("results places: the digests of the sources, and which changed", "[cli
   CHECK(changed_sources(r) == std::set<std::string>{"src/b.py"});
   std::filesystem::remove(dir.path / "src/a.py");
   CHECK(changed_sources(r) == std::set<std::string>{"src/a.py", "src/b.py"});
+}
+
+TEST_CASE("results file: the source digests are written, read back, and checked", "[cli][results]") {
+  temp_dir dir;
+  run_report r;
+  r.rootdir = "/p";
+  r.results = {make_result("a", status::survived)};
+  r.source_digests = {{"src/a.py", std::string(64, 'a')}};
+  auto path = (dir.path / "r.json").string();
+  write_results_json(r, path);
+  CHECK_THAT(read_file(path), Catch::Contains("\"sources\": {\n    \"src/a.py\": {\n      \"sha256\": \"aaaa"));
+  CHECK(read_results_json(path).source_digests == r.source_digests);
+  r.source_digests.clear();
+  write_results_json(r, path);
+  CHECK_THAT(read_file(path), !Catch::Contains("\"sources\""));  // nothing to say: not written
+  write_file(dir.path, "bad.json",
+             R"({"schema": "gremlin-actors/results/1", "summary": {}, "results": [], "sources": {"x.py": {"sha256": 3}}})");
+  CHECK_THROWS_WITH(read_results_json((dir.path / "bad.json").string()),
+                    Catch::Contains("bad.json: field 'sources.x.py.sha256' must be a string"));
 }
