@@ -74,7 +74,7 @@ def cli(*args, cwd, env=None):
 def tested(tmp_path_factory):
     """A project after one `run --pytest`: (root, completed process, results by description)."""
     root = make_project(tmp_path_factory.mktemp("survivors") / "proj")
-    proc = cli("run", "--pytest", "--report-elements", "elements.json", cwd=root)
+    proc = cli("run", "--pytest", "--report-elements", "elements.json", "--report-html", "report.html", cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((root / ".gremlins" / "results.json").read_text())
     return root, proc, data
@@ -114,7 +114,9 @@ def test_the_end_of_a_run_says_where_the_results_went(tested):
                      r"apply ID\)\n", tail), tail
     assert re.search(r"  results store  \S*\.gremlins/results\.db", tail), tail
     assert "  elements JSON  elements.json\n" in tail
-    assert (root / "elements.json").is_file()
+    assert ("  HTML report    report.html  (open it in a browser: xdg-open report.html, or file://%s/report.html)\n"
+            % root) in tail
+    assert (root / "elements.json").is_file() and (root / "report.html").is_file()
 
 
 def test_quiet_summary_counts_no_coverage(tmp_path):
