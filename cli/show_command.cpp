@@ -102,16 +102,10 @@ std::string describe(const run_report& report, const worker_result& r, const std
   }
   if (was_changed)
     out += fmt::format("  note: {} changed since the run; the diff is against it as it is now\n", g.file);
-  for (const auto& line : [&] {
-         std::vector<std::string> lines;
-         std::string d = unified_diff_of(g.file, source.text, *m);
-         for (std::size_t p = 0; p < d.size();) {
-           auto e = d.find('\n', p);
-           lines.push_back(d.substr(p, e - p));
-           p = e + 1;
-         }
-         return lines;
-       }()) {
+  std::string diff = unified_diff_of(g.file, source.text, *m);
+  for (std::size_t p = 0, e = 0; p < diff.size(); p = e + 1) {
+    e = diff.find('\n', p);
+    std::string line = diff.substr(p, e - p);
     bool header = line.rfind("---", 0) == 0 || line.rfind("+++", 0) == 0;
     fmt::text_style st = header                ? fmt::emphasis::bold
                          : line.rfind("@@", 0) == 0 ? fmt::fg(terminal_color::cyan)
