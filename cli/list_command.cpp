@@ -139,6 +139,9 @@ int list_command(list_command_options& o, const CLI::App& parsed, std::FILE* out
   try {
     std::string used;
     merge_config_file(r, parsed, used);
+    // Only the flag runs the prepare step: `pytest = true` in the file is for `run`.
+    const auto* flag = parsed.get_option_no_throw("--pytest");
+    r.pytest = flag != nullptr && flag->count() > 0;
   } catch (const std::exception& e) {
     std::fprintf(err, "gremlin-actors list: error: %s\n", e.what());
     return exit_bad_input;

@@ -156,7 +156,12 @@ def test_list_reads_the_last_manifest_and_tests_nothing(tested):
 
 def test_list_pytest_prepares_a_fresh_project_without_testing_a_gremlin(tmp_path):
     root = make_project(tmp_path / "proj")
-    assert cli("list", cwd=root).returncode == 2  # no manifest yet: says how to make one
+    with open(root / "gremlin-actors.toml", "a") as toml:
+        toml.write("pytest = true\n")  # for `run`: only the flag makes `list` prepare
+    refused = cli("list", cwd=root)
+    assert refused.returncode == 2  # no manifest yet: says how to make one
+    assert ".gremlins/manifest.json does not exist" in refused.stderr and "--pytest" in refused.stderr
+    assert not (root / ".gremlins" / "manifest.json").exists()
     proc = cli("list", "--pytest", "--json", cwd=root)
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)
