@@ -56,9 +56,9 @@ int report_command(const report_command_options& o, std::FILE* out, std::FILE* e
   if (o.fail_under) {
     auto check = check_fail_under(s, *o.fail_under);
     if (check.no_verdict) {
-      std::fprintf(err, "gremlin-actors report: no gremlin got a verdict (%u gremlins, %u errors): there "
+      std::fprintf(err, "gremlin-actors report: no gremlin got a verdict (%s, %s): there "
                         "is no score to hold to --fail-under %.2f%%\n",
-                   s.total, s.count(status::error), check.threshold);
+                   plural(s.total, "gremlin").c_str(), plural(s.count(status::error), "error").c_str(), check.threshold);
       return exit_below_threshold;
     }
     if (check.below) {

@@ -391,9 +391,10 @@ int run_command(run_options& o, const CLI::App* parsed) {
   if (o.fail_under) {
     auto check = check_fail_under(sum, *o.fail_under);
     if (check.no_verdict) {
-      std::cerr << fmt::format("gremlin-actors: no gremlin got a verdict ({} gremlins, {} errors): "
+      std::cerr << fmt::format("gremlin-actors: no gremlin got a verdict ({}, {}): "
                                "there is no score to hold to --fail-under {:.2f}\n",
-                               sum.total, sum.count(status::error), check.threshold);
+                               plural(sum.total, "gremlin"), plural(sum.count(status::error), "error"),
+                               check.threshold);
       return exit_below_threshold;
     }
     if (check.below) {

@@ -83,3 +83,19 @@ TEST_CASE("survivor commands: a generic manifest run shows diffs, and list, show
   CHECK_THAT(again.err, Catch::Contains(d / "bin/size.sh changed since the run"));
   CHECK(read_text(d / "bin/size.sh") == "#!/bin/sh\nx=$1\nif [ \"$x\" -ge 10 ]; then\n  echo big\nfi\n");
 }
+
+TEST_CASE("survivor commands: counts are said in words that agree with them (1 gremlin, 1 error)", "[cli][survivors]") {
+  scratch_dir d;
+  auto mark = unique_marker("plural");
+  auto worker = program("fault_worker") + " --marker " + mark;
+  // Only a worker command and the cold executor: the one gremlin is an error, nothing is scored.
+  auto r = run_cli({"run", "--gremlins", "a", "--executor", "subprocess", "--worker-command", worker, "--fail-under",
+                    "50", "--json", d / "r.json"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.err, Catch::Contains("no gremlin got a verdict (1 gremlin, 1 error)"));
+  CHECK_THAT(r.out, Catch::StartsWith("gremlin-actors: 1 gremlin in "));
+  auto again = run_cli({"report", d / "r.json", "--fail-under", "50"});
+  CHECK(again.exit_code == 3);
+  CHECK_THAT(again.err, Catch::Contains("no gremlin got a verdict (1 gremlin, 1 error)"));
+}
