@@ -129,6 +129,8 @@ CLI::App* add_list_subcommand(CLI::App& app, list_command_options& o) {
       "The manifest to list (default: PROJECT/.gremlins/manifest.json, the last prepare step's)");
   list->get_option("--pytest")->description(
       "Run the adapter's prepare step first (instrument, baseline with coverage; no gremlin is tested)");
+  list->get_option("--project")->description(
+      "The project: whose .gremlins/manifest.json is listed, or that --pytest prepares (default: --rootdir)");
   list->add_flag("--json", o.json, "One JSON document (gremlin-actors/list/1) instead of the table");
   return list;
 }
