@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Writes a generated pytest project for the benchmarks (bench/pytest_bench.sh).
 
-    gen_project.py DIR [--modules N]
+    gen_project.py DIR [--modules N] [--constants]
 
 DIR/genlib/mod_K.py (flat layout, N modules of small pure functions: comparisons, arithmetic,
 booleans, returns) and DIR/tests/test_mod_K.py (12 fast tests a module, a few of them weak on
 purpose, so that some gremlins survive).  With the default N = 5: 60 tests and about 120
-gremlins.  The output depends only on N, so every run benches the same project.  Prints DIR.
+gremlins.  ``--constants`` adds import-time code to every module (module-level constants, a
+default argument, a decorator argument), so that about a sixth of the gremlins are static,
+and two tests that observe it.  The output depends only on the options, so every run benches
+the same project.  Prints DIR.
 """
 
 import argparse
@@ -92,6 +95,35 @@ def test_mean_is_number():
     assert mod.mean([2, 2]) is not None
 '''
 
+CONSTANTS = '''
+
+SPAN = {hi} - {lo}
+STEP = {k} * 2
+BASE = {lo} + 1
+HALF = SPAN // 2
+
+
+def twice(fn):
+    return fn
+
+
+@twice
+def shift(v, by=STEP + 1):
+    return v + by
+'''
+
+CONSTANT_TESTS = '''
+
+def test_span():
+    assert mod.SPAN == 50
+    assert mod.BASE == {lo} + 1
+    assert mod.HALF == 25
+
+
+def test_shift():
+    assert mod.shift(1) == 2 + 2 * {k}
+'''
+
 INI = """\
 [pytest]
 testpaths = tests
@@ -105,24 +137,30 @@ def write(path, text):
         handle.write(text)
 
 
-def generate(root, modules):
+def generate(root, modules, constants=False):
     write(os.path.join(root, "pytest.ini"), INI)
     write(os.path.join(root, "genlib", "__init__.py"), '"""Generated library."""\n')
     write(os.path.join(root, "tests", "__init__.py"), "")
     for m in range(modules):
         values = {"m": m, "lo": m * 10, "hi": m * 10 + 50, "mid": m * 10 + 25, "k": m + 2}
-        write(os.path.join(root, "genlib", "mod_%d.py" % m), MODULE.format(**values))
-        write(os.path.join(root, "tests", "test_mod_%d.py" % m), TESTS.format(**values))
+        module, tests = MODULE.format(**values), TESTS.format(**values)
+        if constants:
+            module += CONSTANTS.format(**values)
+            tests += CONSTANT_TESTS.format(**values)
+        write(os.path.join(root, "genlib", "mod_%d.py" % m), module)
+        write(os.path.join(root, "tests", "test_mod_%d.py" % m), tests)
 
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dir", help="folder to write the project into (created)")
     parser.add_argument("--modules", type=int, default=5, help="modules (12 tests each)")
+    parser.add_argument("--constants", action="store_true",
+                        help="import-time code in every module: about a sixth of the gremlins static")
     args = parser.parse_args(argv)
     if args.modules < 1:
         parser.error("--modules must be at least 1")
-    generate(os.path.abspath(args.dir), args.modules)
+    generate(os.path.abspath(args.dir), args.modules, args.constants)
     print(os.path.abspath(args.dir))
     return 0
 

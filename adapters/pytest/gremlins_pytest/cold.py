@@ -36,17 +36,20 @@ Exit code (what the runtime classifies: 0 survived, 1 zapped, 2-5 error):
 (``exit_code`` is -N for signal N).
 """
 
-import argparse
-import gc
-import json
-import os
-import signal
-import sys
-import tempfile
 import time
-import traceback
 
-import pytest
+_STARTED_NS = time.monotonic_ns()  # before the imports: the bench splits the start-up by it
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import traceback  # noqa: E402
+
+import pytest  # noqa: E402
 
 from .errors import UsageError
 from .protocol import OUTPUT_LIMIT
@@ -146,6 +149,7 @@ class ColdSession:
         self.finished = 0
         self.running = None
         self.session_finished = False
+        self.tests_s = 0.0  # the tests' own time (their reports' durations)
 
     def note_broken(self, module, reason, output):
         if self.broken_module is None:
@@ -206,6 +210,7 @@ class ColdSession:
         self.channel.write("T " + nodeid)
 
     def pytest_runtest_logreport(self, report):
+        self.tests_s += report.duration
         if report.failed and self.killing_test is None:
             self.killing_test = report.nodeid
             self.output = str(report.longrepr)[-OUTPUT_LIMIT:]
@@ -257,6 +262,7 @@ def child_main(channel, run_info, tests, gremlin, extra_args, parent):
         plugins = [watch] + ([SelectTests(tests)] if tests is not None else [])
         args = list(run_info.get("pytest_args") or []) + COLD_ARGS + list(extra_args)
         aborted = None
+        pytest_ns = time.monotonic_ns()
         try:
             pytest_code = int(pytest.main(args, plugins=plugins))
         except BaseException as exc:  # noqa: B036 -- SystemExit from a conftest, say
@@ -264,7 +270,10 @@ def child_main(channel, run_info, tests, gremlin, extra_args, parent):
             watch.output = watch.output or traceback.format_exc()[-OUTPUT_LIMIT:]
         code, killing, reason = decide(watch, pytest_code, aborted, bool(gremlin))
         channel.write("V " + json.dumps({"exit_code": code, "killing_test": killing,
-                                         "reason": reason, "output": watch.output}))
+                                         "reason": reason, "output": watch.output,
+                                         "timing": {"pytest": pytest_ns,
+                                                    "pytest_done": time.monotonic_ns(),
+                                                    "tests_s": watch.tests_s}}))
     except BaseException:  # noqa: B036 -- nothing may escape a forked child
         traceback.print_exc()
     finally:
@@ -320,6 +329,8 @@ def supervise(run_info, tests, gremlin, extra_args):
         signal.signal(signal.SIGINT, previous)
     verdict, running = read_child(channel)
     os.close(channel.fd)
+    global _child_timing
+    _child_timing = verdict.pop("timing", None) if verdict is not None else None
     if verdict is not None:
         code, killing = int(verdict["exit_code"]), verdict.get("killing_test")
         if verdict.get("reason") and killing:
@@ -352,6 +363,27 @@ def log(message):
     sys.stderr.flush()
 
 
+_child_timing = None  # the last child's phase timestamps, for record_timing
+
+
+def record_timing(gremlin, code, child_timing, started_ns, main_ns):
+    """With GREMLIN_WORKER_TIMING=FILE (the benches): one JSON line of phase timestamps."""
+    path = os.environ.get("GREMLIN_WORKER_TIMING")
+    if not path:
+        return
+    t = {"started": started_ns, "main": main_ns, "end": time.monotonic_ns()}
+    t.update(child_timing or {})
+    line = json.dumps({"gremlin": gremlin, "executor": "cold", "exit_code": code, "t": t})
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, (line + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
 def run(args):
     """(exit code, killing test, ms, output, signal or None)."""
     run_info = read_run(os.path.abspath(args.gremlins_dir),
@@ -362,8 +394,10 @@ def run(args):
     if tests == []:
         log("no test covers %s" % gremlin)
         return 5, None, 0.0, "", None
+    main_ns = time.monotonic_ns()
     start = time.perf_counter()
     code, killing, output, sig = supervise(run_info, tests, gremlin, args.pytest_args)
+    record_timing(gremlin, code, _child_timing, _STARTED_NS, main_ns)
     return code, killing, (time.perf_counter() - start) * 1000.0, output, sig
 
 

@@ -10,6 +10,7 @@ import signal
 import time
 import traceback
 
+from . import running, timing
 from .running import result, run_items, teardown_all
 
 
@@ -43,15 +44,22 @@ class Alarm:
         return False
 
 
-def run_inprocess(worker, gremlin, items, timeout_ms):
+def run_inprocess(worker, gremlin, items, timeout_ms, times=None):
+    """One gremlin inside the worker: the ``result`` event.  ``times``: the phase timestamps
+    (timing.py) to fill in, or None."""
     start = time.monotonic()
     current = [-1]
     alarm = Alarm(timeout_ms)
     try:
         worker.switch_on(gremlin)
+        if times is not None:
+            times["setup"] = timing.now()
         with alarm:
             status, killing, output = run_items(worker.session, items,
                                                 lambda i: current.__setitem__(0, i))
+        if times is not None:
+            times["tests_done"] = timing.now()
+            times["tests_s"] = running.last_tests_s
     except Exception as e:
         teardown_all(worker.session)
         status, killing = "error", None
