@@ -1,24 +1,29 @@
 """The fork executor: a child per run request, in its own process group.
 
 The child arms a parent-death signal (Linux), so it never outlives the worker, runs the tests
-with the gremlin switched on and writes its progress ("T <index>") and its verdict
-("V <json>") on a pipe.  The worker sends ``started`` with the child's pid, enforces
+with the gremlin switched on and writes which test is running and then its verdict on a
+``Board``: pages shared with the worker, which reads them once the child has ended (nothing
+the child does can block on them, and the worker is woken once per gremlin, by the child's
+exit, seen on a pidfd).  The worker sends ``started`` with the child's pid, enforces
 ``timeout_ms`` by killing the child's whole group, and kills that group after every run, so
 processes started by tests do not linger.  A child that dies without a verdict while a test
 runs with a gremlin on gives ``zapped`` by that test (as a cold run would); otherwise ``error``
 with the reason.
 """
 
+import gc
 import json
+import mmap
 import os
 import select
 import signal
+import struct
 import sys
 import time
 import traceback
 
+from . import running, timing
 from .running import result, run_items
-
 _current_child = None  # pid of the fork child in flight, for the SIGTERM handler
 
 
@@ -34,8 +39,57 @@ _prctl = _load_prctl() if sys.platform.startswith("linux") else None
 PR_SET_PDEATHSIG = 1
 
 
-def child_main(worker, gremlin, items, verdict_w, parent):
+class Board:
+    """Anonymous shared pages (``MAP_SHARED``, inherited by the fork): the index of the test
+    running (+1; 0 = none yet) at offset 0, the verdict's length at 8, its JSON from 16.  The
+    length is written after the bytes, so a verdict is whole or absent."""
+
+    SIZE = 1 << 16
+
+    def __init__(self):
+        self.map = mmap.mmap(-1, self.SIZE)
+
+    def reset(self):
+        struct.pack_into("qq", self.map, 0, 0, 0)
+
+    def set_test(self, index):
+        struct.pack_into("q", self.map, 0, index + 1)
+
+    def current(self):
+        return struct.unpack_from("q", self.map, 0)[0] - 1
+
+    def put_verdict(self, verdict):
+        data = json.dumps(verdict).encode("utf-8")
+        if len(data) > self.SIZE - 16:  # cannot happen with outputs of OUTPUT_LIMIT characters
+            verdict = dict(verdict, output=verdict.get("output", "")[:500])
+            data = json.dumps(verdict).encode("utf-8")[:self.SIZE - 16]
+        self.map[16:16 + len(data)] = data
+        struct.pack_into("q", self.map, 8, len(data))
+
+    def verdict(self):
+        size = struct.unpack_from("q", self.map, 8)[0]
+        if not 0 < size <= self.SIZE - 16:
+            return None
+        try:
+            return json.loads(bytes(self.map[16:16 + size]).decode("utf-8"))
+        except ValueError:
+            return None
+
+
+_board = None
+
+
+def board():
+    """The worker's one Board (a child at a time uses it)."""
+    global _board
+    if _board is None:
+        _board = Board()
+    return _board
+
+
+def child_main(worker, gremlin, items, shared, parent):
     """The forked child: never returns, always ends with os._exit."""
+    times = {"child": timing.now()} if timing.enabled else None
     try:
         os.setpgid(0, 0)
         if _prctl is not None:
@@ -47,48 +101,66 @@ def child_main(worker, gremlin, items, verdict_w, parent):
         os.close(worker.channel.request_fd)
         os.close(worker.channel.reply_fd)
         worker.switch_on(gremlin)
-        status, killing, output = run_items(
-            worker.session, items, lambda i: os.write(verdict_w, b"T %d\n" % i))
+        if times is not None:
+            timing.forget_file()
+            times["setup"] = timing.now()
+        status, killing, output = run_items(worker.session, items, shared.set_test)
         verdict = {"status": status, "killing_test": killing, "output": output}
+        if times is not None:
+            times["tests_done"] = timing.now()
+            verdict["timing"] = times
+            verdict["tests_s"] = running.last_tests_s
     except BaseException as e:  # noqa: B036 -- nothing may escape into the worker's loop
         verdict = {"status": "error", "killing_test": None,
                    "output": "worker child failed: %s\n%s" % (e, traceback.format_exc())}
     try:
-        os.write(verdict_w, b"V " + json.dumps(verdict).encode("utf-8") + b"\n")
+        if times is not None:
+            times["verdict_sent"] = timing.now()
+        shared.put_verdict(verdict)
         sys.stdout.flush()
         sys.stderr.flush()
     finally:
         os._exit(0)
 
 
-def await_child(worker, verdict_r, deadline):
-    """Read the child's progress/verdict lines until the verdict, EOF or the deadline.
-    Returns (verdict dict or None, index of the last test started, timed out?)."""
+def exited(pid):
+    """Whether the child has ended (it is left to be reaped)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def open_pidfd(pid):
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # before Linux 5.3: exited() is polled instead
+        return None
+
+
+def await_exit(worker, pid, deadline, pidfd):
+    """Wait until the child has ended (True) or the deadline passed (False), reading
+    pipelined requests meanwhile.  With a pidfd this wakes once; without one it polls."""
     poller = select.poll()
-    poller.register(verdict_r, select.POLLIN)
-    if not worker.channel.eof:  # drain pipelined requests meanwhile
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    if not worker.channel.eof:
         poller.register(worker.channel.request_fd, select.POLLIN)
-    data, current = b"", -1
     while True:
-        timeout = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
-        ready = poller.poll(timeout)
-        if not ready:
-            return None, current, True
+        left = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+        if pidfd is None:
+            if exited(pid):
+                return True
+            left = 10 if left is None else min(left, 10)
+        ready = poller.poll(left)
         for fd, _ in ready:
-            if fd != verdict_r:
-                worker.channel.fill()
-                if worker.channel.eof:
-                    poller.unregister(fd)
-                continue
-            chunk = os.read(verdict_r, 1 << 16)
-            if not chunk:
-                return None, current, False
-            data += chunk
-            while b"\n" in data:
-                line, data = data.split(b"\n", 1)
-                if line.startswith(b"V "):
-                    return json.loads(line[2:].decode("utf-8")), current, False
-                current = int(line[2:])
+            if fd == pidfd:
+                return True
+            worker.channel.fill()
+            if worker.channel.eof:
+                poller.unregister(fd)
+        if deadline is not None and time.monotonic() >= deadline:
+            return exited(pid)
 
 
 def reap(pid):
@@ -113,30 +185,48 @@ def death_reason(status):
     return "child exited with code %d without a verdict" % os.waitstatus_to_exitcode(status)
 
 
-def run_forked(worker, gremlin, items, timeout_ms):
+def run_forked(worker, gremlin, items, timeout_ms, times=None):
+    """One gremlin in a forked child: the ``result`` event.  ``times``: the phase timestamps
+    (timing.py) to fill in, or None."""
     global _current_child
     start = time.monotonic()
     deadline = start + timeout_ms / 1000.0 if timeout_ms else None
-    verdict_r, verdict_w = os.pipe()
+    shared = board()
+    shared.reset()
     sys.stdout.flush()
     sys.stderr.flush()
+    gc.freeze()  # what the worker allocated since the last fork: the child does not copy it
+    if times is not None:
+        times["fork"] = timing.now()
     pid = os.fork()
     if pid == 0:
-        os.close(verdict_r)
-        child_main(worker, gremlin, items, verdict_w, worker.pid)
+        child_main(worker, gremlin, items, shared, worker.pid)
+    if times is not None:
+        times["forked"] = timing.now()
     _current_child = pid
-    os.close(verdict_w)
+    pidfd = open_pidfd(pid)
     try:
         try:
             os.setpgid(pid, pid)  # also done by the child: no window where it shares our group
         except OSError:
             pass
         worker.channel.send({"event": "started", "gremlin": gremlin, "pid": pid})
-        verdict, current, timed_out = await_child(worker, verdict_r, deadline)
+        ended = await_exit(worker, pid, deadline, pidfd)
+        verdict = shared.verdict()
+        timed_out = not ended and verdict is None
+        if times is not None:
+            times["verdict"] = timing.now()
+            if verdict is not None:
+                times.update(verdict.pop("timing", {}))
+                times["tests_s"] = verdict.pop("tests_s", 0.0)
     finally:
-        os.close(verdict_r)
+        if pidfd is not None:
+            os.close(pidfd)
         status = reap(pid)
         _current_child = None
+        if times is not None:
+            times["reaped"] = timing.now()
+    current = shared.current()
     ms = (time.monotonic() - start) * 1000.0
     if timed_out:
         where = items[current].nodeid if 0 <= current < len(items) else "set-up"
