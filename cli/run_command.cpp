@@ -335,7 +335,8 @@ int run_command(run_options& o, const CLI::App* parsed) {
   if (watch.stopped()) return stopped_before_the_run(watch);
   if (prepared_baseline_ms >= 0) rt->set_baseline_ms(prepared_baseline_ms);
   // Static gremlins run cold: with a prepared baseline that path is still checked (and timed).
-  bool any_static = std::any_of(gremlins.begin(), gremlins.end(), [](const gremlin& g) { return g.is_static; });
+  bool any_static = std::any_of(gremlins.begin(), gremlins.end(),
+                                [](const gremlin& g) { return g.is_static && !g.zygote; });
   // Every verdict reused: nothing runs, so no baseline either.
   if (!gremlins.empty() && (prepared_baseline_ms < 0 || any_static)) {
     if (int code = check_baseline(*rt, watch); code != exit_ok) return code;

@@ -24,6 +24,7 @@ struct gremlin {
   std::vector<std::string> tests;  ///< covering test ids, fastest first
   bool has_tests = false;          ///< the manifest listed "tests" (an empty list means no_coverage)
   bool is_static = false;          ///< runs at import time: needs a fresh process
+  bool zygote = false;             ///< static, but a warm worker imports it afresh itself
   double tests_ms = 0;             ///< baseline duration of the covering tests (0: unknown)
   std::int64_t timeout_ms = 0;     ///< this gremlin's time limit, set by the runtime
   std::string fingerprint;         ///< of all its verdict depends on (manifest; "" unknown)
@@ -33,7 +34,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gremlin& x) {
   return f(caf::meta::type_name("gremlin"), x.id, x.file, x.line, x.column, x.end_line,
            x.end_column, x.operator_name, x.description, x.original, x.replacement, x.tests,
-           x.has_tests, x.is_static, x.tests_ms, x.timeout_ms, x.fingerprint);
+           x.has_tests, x.is_static, x.zygote, x.tests_ms, x.timeout_ms, x.fingerprint);
 }
 
 /// Weight of a gremlin for weighted distribution: its covering tests, at least 1.

@@ -31,7 +31,7 @@ namespace {
 
 bool has_manifest_data(const gremlin& g) {
   return !g.file.empty() || g.line > 0 || !g.operator_name.empty() || !g.description.empty() ||
-         !g.original.empty() || !g.replacement.empty() || g.has_tests || g.is_static || g.tests_ms > 0 ||
+         !g.original.empty() || !g.replacement.empty() || g.has_tests || g.is_static || g.zygote || g.tests_ms > 0 ||
          !g.fingerprint.empty();
 }
 
@@ -196,8 +196,9 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
   auto started = std::chrono::steady_clock::now();
   run_report report;
   report.rootdir = cmd_.rootdir;
-  // Warm workers take the gremlins that can be switched on in a running process; static
-  // ones (and all of them without a worker command) run cold, last.
+  // Warm workers take the gremlins that can be switched on in a running process, and static
+  // ones the manifest marks "zygote" (the worker imports the project afresh for them, with
+  // the cold time limit); other static ones (and all without a worker command) run cold, last.
   bool warm = !cmd_.worker_argv.empty() && cfg_.executor != executor_kind::subprocess;
   for (auto& g : gremlins) {
     g.timeout_ms = static_cast<std::int64_t>(time_limit_for(g, !warm || g.is_static));
@@ -216,7 +217,8 @@ run_report gremlin_runtime::run(std::vector<gremlin> gremlins, progress_callback
       .receive([](const progress&) {}, [](const caf::error&) {});
   }
   std::vector<gremlin> warm_set, cold_set;
-  for (auto& g : gremlins) ((warm && !g.is_static) ? warm_set : cold_set).push_back(std::move(g));
+  for (auto& g : gremlins)
+    ((warm && (!g.is_static || g.zygote)) ? warm_set : cold_set).push_back(std::move(g));
   gremlins.clear();
   gremlins.shrink_to_fit();
   const bool had_warm = !warm_set.empty();

@@ -208,6 +208,10 @@ gremlin parse_gremlin(const json& item, std::size_t n, const checker& c) {
     if (!it->is_boolean()) c.fail(ptr + "/static", field + ".static", "expected true or false, got " + it->dump());
     g.is_static = it->get<bool>();
   }
+  if (auto it = item.find("zygote"); it != item.end()) {
+    if (!it->is_boolean()) c.fail(ptr + "/zygote", field + ".zygote", "expected true or false, got " + it->dump());
+    g.zygote = it->get<bool>();
+  }
   return g;
 }
 

@@ -269,6 +269,8 @@ def attach_tests(gremlins, coverage, order_dependent=None):
     for g in gremlins:
         reached = reached_by.get(g["id"], set())
         g["static"] = bool(g["static"] or g["id"] in outside)
+        if g["static"]:  # the warm worker imports the project afresh for it (worker/zygote.py)
+            g["zygote"] = True
         if g["static"] and (reached or g["id"] in outside):
             tests = set(order)
         else:

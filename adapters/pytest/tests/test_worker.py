@@ -37,6 +37,15 @@ def alive(pid):
     return state not in ("Z", "X")
 
 
+def parent_of(pid):
+    """pid's parent, or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def wait_gone(pid, seconds=10.0):
     deadline = time.monotonic() + seconds
     while alive(pid) and time.monotonic() < deadline:
@@ -208,10 +217,19 @@ def test_ready_from_run_json(start_worker, tmp_path):
     assert worker.pop_result()["status"] == "zapped"  # the instrumented calc was imported
     assert worker.pop_result()["status"] == "survived"
     assert (tmp_path / "helper.pid").exists()  # run.json's env reached the tests
+    # A static gremlin runs in a child of the zygote (forked before the project was
+    # imported), with the verdict of the cold runner on the same run.json.
     worker.send(run("g_import_time", [CALC + "test_add"]))
-    result = worker.pop()
-    assert (result["event"], result["status"]) == ("result", "error")
-    assert "static" in result["output"] and "cold" in result["output"]
+    started = worker.pop()
+    assert started["event"] == "started", started
+    assert parent_of(started["pid"]) not in (None, worker.proc.pid)  # the zygote's child
+    result = worker.pop_result()
+    env = dict(os.environ, ACTIVE_GREMLIN="g_import_time", PYTHONPATH=str(ADAPTER_DIR),
+               DEMO_SPAWN_PIDFILE=str(tmp_path / "helper.pid"))
+    cold = subprocess.run([sys.executable, "-m", "gremlins_pytest.cold", "--gremlins-dir",
+                           str(out)], cwd=str(tmp_path), env=env, capture_output=True, text=True)
+    assert result["status"] == {0: "survived", 1: "zapped"}.get(cold.returncode), (
+        result, cold.stdout[-2000:], cold.stderr[-2000:])
 
 
 def test_src_layout_from_the_environment_variable(start_worker, tmp_path):

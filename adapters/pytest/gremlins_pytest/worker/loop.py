@@ -24,7 +24,7 @@ import pytest
 from ..errors import UsageError
 from ..protocol import CAPABILITIES, OUTPUT_LIMIT, PROTOCOL_VERSION
 from ..switch import MODULE_NAME as SWITCH_MODULE
-from . import fork_executor
+from . import fork_executor, timing
 from .channel import Channel, protocol_fds
 from .fork_executor import run_forked
 from .fork_safety import offered_executors
@@ -33,11 +33,16 @@ from .inprocess_executor import run_inprocess
 from .log import log
 from .running import result
 from .settings import parse_args, resolve_settings
+from .zygote import run_static
+from . import zygote as zygotes
 
 
-def check_run(request, items_by_id, all_items, switch, static_ids, offered=CAPABILITIES):
+def check_run(request, items_by_id, all_items, switch, static_ids, offered=CAPABILITIES,
+              zygote=None):
     """(gremlin, items, timeout_ms, executor) for a well-formed run, else a reason string.
-    ``offered``: the executors this worker offered in ``ready`` (the first is the default)."""
+    ``offered``: the executors this worker offered in ``ready`` (the first is the default).
+    A static gremlin gets the executor ``"zygote"`` (and its tests' ids instead of items)
+    when the worker has a zygote."""
     gremlin = request.get("gremlin")
     if gremlin is not None and not isinstance(gremlin, str):
         return "field 'gremlin' must be a string or null"
@@ -59,6 +64,8 @@ def check_run(request, items_by_id, all_items, switch, static_ids, offered=CAPAB
         return "unknown test id(s), not among the %d collected: %s" % (
             len(items_by_id), ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""))
     if gremlin in static_ids:
+        if zygote is not None:
+            return gremlin, list(tests), timeout_ms, "zygote"
         return ("gremlin %s is static (its code runs at import time): it needs a cold run in a "
                 "fresh process, not a warm worker" % gremlin)
     if gremlin and switch is None:
@@ -70,9 +77,10 @@ def check_run(request, items_by_id, all_items, switch, static_ids, offered=CAPAB
 class WarmWorker:
     """The pytest plugin: records collection errors, then takes over the run-test loop."""
 
-    def __init__(self, channel, static_ids=frozenset()):
+    def __init__(self, channel, static_ids=frozenset(), zygote=None):
         self.channel = channel
         self.static_ids = static_ids
+        self.zygote = zygote
         self.pid = os.getpid()
         self.session = None
         self.switch = None
@@ -124,20 +132,34 @@ class WarmWorker:
                     continue
                 if request["op"] == "shutdown":
                     return
-                self.channel.send(self.answer(request, items, by_id))
+                if not timing.enabled:
+                    self.channel.send(self.answer(request, items, by_id))
+                    continue
+                times = {"request": timing.now()}
+                event = self.answer(request, items, by_id, times)
+                self.channel.send(event)
+                times["sent"] = timing.now()
+                timing.record({"gremlin": event.get("gremlin"), "status": event["status"],
+                               "executor": times.pop("executor", None), "pid": self.pid,
+                               "tests": len(request.get("tests") or ()), "t": times})
         except BrokenPipeError:  # the runtime is gone: any child was reaped on the way out
             log("reply descriptor closed: exiting")
 
-    def answer(self, request, items, by_id):
-        checked = check_run(request, by_id, items, self.switch, self.static_ids, self.offered)
+    def answer(self, request, items, by_id, times=None):
+        checked = check_run(request, by_id, items, self.switch, self.static_ids, self.offered,
+                            self.zygote)
         if isinstance(checked, str):
             gremlin = request.get("gremlin")
             echo = gremlin if isinstance(gremlin, str) else None
             return result(echo, "error", None, 0.0, checked)
         gremlin, run_items_, timeout_ms, executor = checked
+        if times is not None:
+            times["executor"] = executor
+        if executor == "zygote":
+            return run_static(self, self.zygote, gremlin, run_items_, timeout_ms, times)
         if executor == "inprocess":
-            return run_inprocess(self, gremlin, run_items_, timeout_ms)
-        return run_forked(self, gremlin, run_items_, timeout_ms)
+            return run_inprocess(self, gremlin, run_items_, timeout_ms, times)
+        return run_forked(self, gremlin, run_items_, timeout_ms, times)
 
 
 def parse_request(line, number):
@@ -208,8 +230,9 @@ def main(argv=None):
     except UsageError as e:
         log(str(e))
         return 2
+    zygote = zygotes.start(settings, (channel.request_fd, channel.reply_fd))
     signal.signal(signal.SIGTERM, on_sigterm)
-    worker = WarmWorker(channel, settings.static_ids)
+    worker = WarmWorker(channel, settings.static_ids, zygote)
     code = pytest.main(settings.pytest_args, plugins=[worker])
     if worker.ready_sent:
         return 0

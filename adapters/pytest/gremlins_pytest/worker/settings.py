@@ -61,7 +61,10 @@ def resolve_settings(args):
             raise UsageError("instrumented dir does not exist: %s" % inst)
     pytest_args = DEFAULT_PYTEST_ARGS + [str(a) for a in run.get("pytest_args") or []]
     static = static_gremlins(run["manifest"]) if isinstance(run.get("manifest"), str) else set()
-    return Settings(project, inst, pytest_args + list(args.pytest_args), env, static)
+    settings = Settings(project, inst, pytest_args + list(args.pytest_args), env, static)
+    settings.run_info = run  # for the zygote's cold-runner sessions (zygote.py)
+    settings.extra_args = list(args.pytest_args)
+    return settings
 
 
 def static_gremlins(manifest_path):
