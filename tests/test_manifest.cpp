@@ -88,6 +88,15 @@ TEST_CASE("a valid manifest: every field, in file order", "[manifest]") {
   CHECK(m.gremlins[1].tests_ms == 0);
 }
 
+TEST_CASE("\"zygote\": a static gremlin the warm worker imports afresh itself", "[manifest]") {
+  auto m = parse_manifest(R"({"gremlins": [{"id": "a", "static": true, "zygote": true}, {"id": "b", "static": true}]})",
+                          "m.json");
+  CHECK(m.gremlins[0].is_static);
+  CHECK(m.gremlins[0].zygote);
+  CHECK_FALSE(m.gremlins[1].zygote);
+  CHECK_THAT(refusal(R"({"gremlins": [{"id": "a", "zygote": "yes"}]})"), Catch::Contains("gremlins[0].zygote"));
+}
+
 TEST_CASE("\"tests\": [] marks a gremlin that no test covers", "[manifest]") {
   auto m = parse_manifest(valid, "m.json");
   CHECK(m.gremlins[2].has_tests);

@@ -13,7 +13,7 @@ configuration and conftest loading through collection of the gremlin's tests to 
 judged by the same rules.  The verdict is the cold runner's, minus the interpreter start and
 the imports of pytest and its plugins.
 
-Worker and zygote talk over a socket pair, one JSON message a datagram: ``{"op": "run",
+Worker and zygote talk over a socket pair, one JSON object a line: ``{"op": "run",
 "gremlin", "tests"}`` → ``{"pid"}`` (the child, already leading its own process group);
 ``{"op": "reap"}`` → ``{"status"}`` (its wait status, once the worker has killed its group).
 The child writes what the cold runner's child writes (``T``/``E``/``V`` lines) on an
@@ -48,7 +48,16 @@ from .running import result
 ERROR_CODES = (2, 3, 4, 5)
 #: Protocol variables a cold run does not have: removed in the zygote's children.
 PROTOCOL_VARIABLES = ("GREMLIN_PROTOCOL", "GREMLIN_REQUEST_FD", "GREMLIN_REPLY_FD")
-MESSAGE_LIMIT = 1 << 20
+
+
+def send_line(sock, message):
+    sock.sendall(json.dumps(message).encode("utf-8") + b"\n")
+
+
+def read_line(reader):
+    """The next JSON line from a socket's reader, or None at end of file."""
+    line = reader.readline()
+    return json.loads(line.decode("utf-8")) if line.endswith(b"\n") else None
 
 
 def preimport_plugins():
@@ -80,17 +89,18 @@ class Zygote:
     def __init__(self, pid, sock, channel, run_info, extra_args):
         self.pid = pid
         self.sock = sock
+        self.reader = sock.makefile("rb")
         self.channel = channel
         self.run_info = run_info
         self.extra_args = extra_args
         self.broken = None  # why the zygote cannot be used any more
 
     def ask(self, message):
-        self.sock.send(json.dumps(message).encode("utf-8"))
-        data = self.sock.recv(MESSAGE_LIMIT)
-        if not data:
+        send_line(self.sock, message)
+        answer = read_line(self.reader)
+        if answer is None:
             raise OSError("the zygote closed its socket")
-        return json.loads(data.decode("utf-8"))
+        return answer
 
 
 def start(settings, protocol_fds):
@@ -102,7 +112,7 @@ def start(settings, protocol_fds):
     run_info = dict(run_info, project=settings.project,
                     instrumented_dir=settings.instrumented_dir)
     try:
-        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         channel = os.memfd_create("gremlins-zygote")  # what cold.Channel wraps
     except (OSError, AttributeError) as e:
         log("no zygote (%s): static gremlins will be errors in this worker" % e)
@@ -137,29 +147,30 @@ def zygote_main(sock, channel, run_info, extra_args, parent, protocol_fds):
         gc.freeze()
         me = os.getpid()
         child = None
+        reader = sock.makefile("rb")
         while True:
-            data = sock.recv(MESSAGE_LIMIT)
-            if not data:
+            request = read_line(reader)
+            if request is None:
                 os._exit(0)
-            request = json.loads(data.decode("utf-8"))
             if request.get("op") == "run":
                 sys.stdout.flush()
                 sys.stderr.flush()
                 child = os.fork()
                 if child == 0:
+                    reader.close()
                     sock.close()
                     zygote_child(channel, run_info, request, extra_args, me)
                 try:
                     os.setpgid(child, child)  # also done by the child itself
                 except OSError:
                     pass
-                sock.send(json.dumps({"pid": child}).encode("utf-8"))
+                send_line(sock, {"pid": child})
             elif request.get("op") == "reap" and child is not None:
                 _, status = os.waitpid(child, 0)
                 child = None
-                sock.send(json.dumps({"status": status}).encode("utf-8"))
+                send_line(sock, {"status": status})
             else:
-                sock.send(b'{"error": "unexpected request"}')
+                send_line(sock, {"error": "unexpected request"})
     except BaseException:  # noqa: B036 -- the worker sees the closed socket
         os._exit(1)
 
