@@ -87,6 +87,12 @@ def env_for(timing_file=None):
     return env
 
 
+def store_args(binary):
+    """``--no-store`` (every verdict measured, none reused) when the binary has a store."""
+    text = subprocess.run([binary, "run", "--help"], capture_output=True, text=True).stdout
+    return ["--no-store"] if "--no-store" in text else []
+
+
 def run_cell(args, project, executor, workers, work, tag):
     timing_file = os.path.join(work, "%s.timing" % tag)
     out = os.path.join(work, "%s.json" % tag)
@@ -95,7 +101,7 @@ def run_cell(args, project, executor, workers, work, tag):
             os.unlink(path)
     argv = [args.bin, "run", "--pytest", "--project", project, "--python", args.python,
             "--workers", str(workers), "--executor", executor, "--timeout", str(args.timeout),
-            "--no-store", "--no-color", "-q", "--json", out]
+            "--no-color", "-q", "--json", out] + store_args(args.bin)
     started = time.monotonic()
     proc = subprocess.run(argv, cwd=project, env=env_for(timing_file), stdin=subprocess.DEVNULL,
                           capture_output=True, text=True)
@@ -126,11 +132,21 @@ def rows_of(cell, manifest):
     static = {g["id"] for g in manifest["gremlins"] if g.get("static")}
     exec_ms = {r["gremlin_id"]: r.get("execution_time_ms", 0.0) for r in cell["results"]["results"]}
     rows = {}
-    for entry in cell["timings"]:
+    last_cpu = {}  # worker pid -> cpu_us of its previous line
+    for entry in sorted(cell["timings"], key=lambda e: e["t"].get("sent", e["t"].get("end", 0))):
         gid, t = entry.get("gremlin"), entry["t"]
+        cpu = None
+        if entry.get("executor") == "cold":
+            cpu = entry.get("cpu_us", 0) / 1000.0
+        elif "pid" in entry and "cpu_us" in entry:
+            if entry["pid"] in last_cpu:
+                cpu = (entry["cpu_us"] - last_cpu[entry["pid"]]) / 1000.0
+            last_cpu[entry["pid"]] = entry["cpu_us"]
         if not gid or gid not in base:
             continue
         row = {"base": base[gid], "static": gid in static, "executor": entry.get("executor")}
+        if cpu is not None:
+            row["cpu"] = cpu
         if entry.get("executor") == "cold":
             wall = exec_ms.get(gid, 0.0)
             tests = t.get("tests_s", 0.0) * 1000.0
@@ -185,10 +201,13 @@ def summarize(name, executor, workers, cell, manifest, per_gremlin):
         if not group:
             continue
         vals = list(group.values())
-        text = "    %-10s n=%-4d wall %7.2f  tests %6.2f  base %6.2f  overhead %7.2f ms (median; p90 %.2f)" % (
+        cpus = [r["cpu"] for r in vals if "cpu" in r]
+        text = "    %-10s n=%-4d wall %7.2f  tests %6.2f  base %6.2f  overhead %7.2f ms (median; p90 %.2f)  cpu %.2f ms (mean)" % (
             label, len(vals), median(r["wall"] for r in vals), median(r["tests"] for r in vals),
             median(r["base"] for r in vals), median(r["overhead"] for r in vals),
-            pct([r["overhead"] for r in vals], 0.9))
+            pct([r["overhead"] for r in vals], 0.9),
+            statistics.mean(cpus) if cpus else float("nan"))
+        line["%s_cpu" % label] = statistics.mean(cpus) if cpus else float("nan")
         phases = [p for p in PHASES.get(executor, []) if all(p in r for r in vals)]
         if phases:
             text += "\n               " + "  ".join(
@@ -199,7 +218,7 @@ def summarize(name, executor, workers, cell, manifest, per_gremlin):
         line["%s_sum" % label] = sum(r["wall"] for r in vals)
     print("\n".join(parts))
     if per_gremlin:
-        keys = ["wall", "tests", "base", "overhead"] + PHASES.get(executor, [])
+        keys = ["wall", "tests", "base", "overhead", "cpu"] + PHASES.get(executor, [])
         print("      gremlin  static  " + "  ".join("%9s" % k for k in keys))
         for gid in sorted(rows):
             r = rows[gid]

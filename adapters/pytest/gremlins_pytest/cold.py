@@ -373,7 +373,12 @@ def record_timing(gremlin, code, child_timing, started_ns, main_ns):
         return
     t = {"started": started_ns, "main": main_ns, "end": time.monotonic_ns()}
     t.update(child_timing or {})
-    line = json.dumps({"gremlin": gremlin, "executor": "cold", "exit_code": code, "t": t})
+    import resource
+    me, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    cpu_us = int((me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime) * 1e6)
+    line = json.dumps({"gremlin": gremlin, "executor": "cold", "exit_code": code, "t": t,
+                       "cpu_us": cpu_us})
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:

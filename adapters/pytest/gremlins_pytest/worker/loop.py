@@ -143,9 +143,11 @@ class WarmWorker:
                 event = self.answer(request, items, by_id, times)
                 self.channel.send(event)
                 times["sent"] = timing.now()
+                zygote_cpu = self.zygote.children_cpu_us if self.zygote is not None else 0
                 timing.record({"gremlin": event.get("gremlin"), "status": event["status"],
                                "executor": times.pop("executor", None), "pid": self.pid,
-                               "tests": len(request.get("tests") or ()), "t": times})
+                               "tests": len(request.get("tests") or ()), "t": times,
+                               "cpu_us": timing.cpu_us(zygote_cpu)})
         except BrokenPipeError:  # the runtime is gone: any child was reaped on the way out
             log("reply descriptor closed: exiting")
 

@@ -13,11 +13,14 @@ Phases of a fork run (the keys): ``request`` (the request line was read), ``fork
 verdict), ``verdict`` (the parent read it), ``reaped`` (the child's group killed and its
 status collected), ``sent`` (the ``result`` line written).  In-process runs have ``request``,
 ``setup``, ``tests_done`` and ``sent``; zygote runs (static gremlins) ``request``, ``forked``
-(the zygote named the child), ``verdict``, ``reaped`` and ``sent``.
+(the zygote named the child), ``verdict``, ``reaped`` and ``sent``.  Each line also has
+``cpu_us``: the CPU time so far of the worker, of the children it reaped and of the zygote's
+reaped children.
 """
 
 import json
 import os
+import resource
 import time
 
 _PATH = os.environ.get("GREMLIN_WORKER_TIMING") or None
@@ -30,6 +33,14 @@ enabled = _PATH is not None
 def now():
     """A CLOCK_MONOTONIC timestamp in ns (the same clock in the worker and its children)."""
     return time.monotonic_ns()
+
+
+def cpu_us(extra=0):
+    """CPU time (user + system) of this process and of the children it reaped, in µs (the
+    benches take differences between consecutive lines of one worker)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return int((me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime) * 1e6) + extra
 
 
 def record(entry):

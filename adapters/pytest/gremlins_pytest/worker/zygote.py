@@ -32,6 +32,7 @@ import gc
 import importlib
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -94,6 +95,7 @@ class Zygote:
         self.run_info = run_info
         self.extra_args = extra_args
         self.broken = None  # why the zygote cannot be used any more
+        self.children_cpu_us = 0  # CPU of the zygote's reaped children, for timing.py
 
     def ask(self, message):
         send_line(self.sock, message)
@@ -168,7 +170,9 @@ def zygote_main(sock, channel, run_info, extra_args, parent, protocol_fds):
             elif request.get("op") == "reap" and child is not None:
                 _, status = os.waitpid(child, 0)
                 child = None
-                send_line(sock, {"status": status})
+                used = resource.getrusage(resource.RUSAGE_CHILDREN)
+                send_line(sock, {"status": status,
+                                 "children_cpu_us": int((used.ru_utime + used.ru_stime) * 1e6)})
             else:
                 send_line(sock, {"error": "unexpected request"})
     except BaseException:  # noqa: B036 -- the worker sees the closed socket
@@ -292,7 +296,9 @@ def run_static(worker, zygote, gremlin, tests, timeout_ms, times=None):
         except (ProcessLookupError, PermissionError):
             pass
         try:
-            status = int(zygote.ask({"op": "reap"})["status"])
+            reaped = zygote.ask({"op": "reap"})
+            status = int(reaped["status"])
+            zygote.children_cpu_us = int(reaped.get("children_cpu_us", 0))
         except (OSError, ValueError, KeyError, TypeError) as e:
             zygote.broken = "the zygote is gone (%s)" % e
         fork_executor._current_child = None
