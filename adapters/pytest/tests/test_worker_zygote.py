@@ -174,6 +174,8 @@ def test_phase_timestamps_when_asked(tmp_path):
         worker.cleanup()
     lines = [json.loads(line) for line in timing.read_text().splitlines()]
     assert [line["executor"] for line in lines] == ["fork", "zygote", "inprocess"]
+    cpu = [line["cpu_us"] for line in lines]
+    assert 0 < cpu[0] <= cpu[1] <= cpu[2]  # the worker's, its children's, the zygote's
     fork, zygote, inprocess = (line["t"] for line in lines)
     order = ["request", "fork", "child", "setup", "tests_done", "verdict_sent", "verdict",
              "reaped", "sent"]
