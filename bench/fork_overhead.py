@@ -231,7 +231,7 @@ def summarize(name, executor, workers, cell, manifest, per_gremlin):
 # --- the floor ---------------------------------------------------------------------------
 
 FLOOR_SNIPPET = r'''
-import gc, os, statistics, sys, time
+import gc, os, resource, statistics, sys, time
 import pytest
 
 class Floor:
@@ -239,6 +239,10 @@ class Floor:
     def pytest_runtestloop(self, session):
         gc.freeze()
         samples = []
+        def cpu():
+            a, b = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+            return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+        cpu0 = cpu()
         for _ in range(int(sys.argv[2])):
             t0 = time.monotonic_ns()
             pid = os.fork()
@@ -246,7 +250,8 @@ class Floor:
                 os._exit(0)
             os.waitpid(pid, 0)
             samples.append((time.monotonic_ns() - t0) / 1e6)
-        print("FLOOR %.3f" % statistics.median(samples))
+        print("FLOOR %.3f %.3f" % (statistics.median(samples),
+                                   (cpu() - cpu0) * 1000 / int(sys.argv[2])))
         return True
 
 os.chdir(sys.argv[1])
@@ -259,9 +264,9 @@ def fork_exit_floor(python, project, count=200):
                           env=env_for(), capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith("FLOOR "):
-            return float(line.split()[1])
+            return float(line.split()[1]), float(line.split()[2])
     sys.stderr.write("fork_overhead: floor snippet failed:\n%s\n%s\n" % (proc.stdout, proc.stderr))
-    return float("nan")
+    return float("nan"), float("nan")
 
 
 def cpu_ms(pid):
@@ -406,15 +411,16 @@ def bench(args, work):
                     name, executor, workers, cell, manifest_of(project), args.per_gremlin)
     print("\nfloor:")
     gen = projects.get("gen")
-    fork_exit = fork_exit_floor(args.python, gen) if gen else float("nan")
+    fork_exit, fork_exit_cpu = fork_exit_floor(args.python, gen) if gen else (float("nan"),) * 2
     empty = empty_test_floor(args.python, work)
-    print("  fork + _exit + waitpid of a process that collected gen, nothing to run: %.2f ms (median of 200)"
-          % fork_exit)
+    print("  fork + _exit + waitpid of a process that collected gen, nothing to run: %.2f ms wall "
+          "(median of 200), %.2f ms CPU (parent + child, mean)" % (fork_exit, fork_exit_cpu))
     print("  one empty test through a real warm worker, fork executor: %.2f ms a run (200 pipelined), "
-          "worker-side wall %.2f ms: fork %.2f, child start %.2f, set-up %.2f, protocol %.2f, "
-          "report %.2f, reap %.2f (medians)" % (
-              empty["per_run_ms"], empty["wall"], empty["fork"], empty["child_start"],
-              empty["setup"], empty["protocol"], empty["report"], empty["reap"]))
+          "%.2f ms CPU a run (worker + child); worker-side wall %.2f ms: fork %.2f, child start %.2f, "
+          "set-up %.2f, protocol %.2f, report %.2f, reap %.2f (medians)" % (
+              empty["per_run_ms"], empty["cpu_ms"], empty["wall"], empty["fork"],
+              empty["child_start"], empty["setup"], empty["protocol"], empty["report"],
+              empty["reap"]))
     print("\nverdicts (against the cold executor, 1 worker):")
     for name in projects:
         ref, bad = verdict_check(cells, name)
@@ -431,6 +437,12 @@ def bench(args, work):
               "%.2f ms: %s" % (over, verdict_word(over <= 3.0)))
         print("  >= 200 gremlins/s on gen with 2 workers (fork): %.1f /s: %s"
               % (gen_fork["rate"], verdict_word(gen_fork["rate"] >= 200)))
+        print("    (the measured floor: fork + exit of the warm worker with nothing to run %.2f ms "
+              "wall, %.2f ms CPU; one empty test %.2f ms a run, %.2f ms CPU; a warm gremlin of gen "
+              "costs %.2f ms CPU, so 2 cores give at most %.0f gremlins/s when nothing else runs)"
+              % (fork_exit, fork_exit_cpu, empty["per_run_ms"], empty["cpu_ms"],
+                 gen_fork.get("non-static_cpu", float("nan")),
+                 2000.0 / gen_fork.get("non-static_cpu", float("nan"))))
     if gen_fork and gen_cold:
         ratio = gen_cold["run_s"] / gen_fork["run_s"]
         print("  run --pytest on gen >= 50x faster than the covering tests in a fresh interpreter "
