@@ -762,27 +762,3 @@ def test_throughput(start_worker, tmp_path, executor, capsys):
             assert worker.wait() == 0
     with capsys.disabled():
         print("\n" + "\n".join(lines))
-
-
-@pytest.mark.parametrize("order_dependent, killer", [
-    ({}, CALC + "test_add"),  # the test that zapped the neighbour on the line goes first
-    ({CALC + "test_positive": []}, MORE + "test_add"),  # order-dependent: the manifest's order
-])
-def test_the_killer_of_a_neighbour_on_the_same_line_runs_first(start_worker, tmp_path,
-                                                                  order_dependent, killer):
-    out = tmp_path / "gremlins"
-    out.mkdir()
-    (out / "manifest.json").write_text(json.dumps({"version": 1, "gremlins": [
-        {"id": "g_add", "file": "calc.py", "line": 5, "tests": [CALC + "test_add"]}]}))
-    (out / "run.json").write_text(json.dumps({
-        "version": 1, "project": str(DEMO_PROJECT), "manifest": str(out / "manifest.json"),
-        "instrumented_dir": str(DEMO_INSTRUMENTED), "order_dependent": order_dependent}))
-    worker = start_worker("--gremlins-dir", str(out), with_instrumented=False)
-    worker.ready()
-    worker.send(run("g_add", [CALC + "test_positive", CALC + "test_add"]))
-    first = worker.pop_result()
-    assert (first["status"], first["killing_test"]) == ("zapped", CALC + "test_add")
-    # Both test_adds catch g_add: in the request's order check_more's would be the first.
-    worker.send(run("g_add", [CALC + "test_positive", MORE + "test_add", CALC + "test_add"]))
-    second = worker.pop_result()
-    assert (second["status"], second["killing_test"]) == ("zapped", killer)

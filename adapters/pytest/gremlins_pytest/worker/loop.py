@@ -77,14 +77,10 @@ def check_run(request, items_by_id, all_items, switch, static_ids, offered=CAPAB
 class WarmWorker:
     """The pytest plugin: records collection errors, then takes over the run-test loop."""
 
-    def __init__(self, channel, static_ids=frozenset(), zygote=None, sites=None,
-                 order_dependent=frozenset()):
+    def __init__(self, channel, static_ids=frozenset(), zygote=None):
         self.channel = channel
         self.static_ids = static_ids
         self.zygote = zygote
-        self.sites = sites or {}  # gremlin id -> (file, line)
-        self.order_dependent = order_dependent  # tests never reordered (None: none are)
-        self.killers = {}  # (file, line) -> the test that last zapped a gremlin there
         self.pid = os.getpid()
         self.session = None
         self.switch = None
@@ -163,30 +159,9 @@ class WarmWorker:
             times["executor"] = executor
         if executor == "zygote":
             return run_static(self, self.zygote, gremlin, run_items_, timeout_ms, times)
-        site = self.sites.get(gremlin)
-        run_items_ = self.killer_first(site, run_items_)
         if executor == "inprocess":
-            event = run_inprocess(self, gremlin, run_items_, timeout_ms, times)
-        else:
-            event = run_forked(self, gremlin, run_items_, timeout_ms, times)
-        if site is not None and event["status"] == "zapped" and event["killing_test"]:
-            self.killers[site] = event["killing_test"]
-        return event
-
-    def killer_first(self, site, items):
-        """The gremlin's tests, the one that zapped the last gremlin on the same line first
-        (the run stops at the first failure, so the most likely one should come first).
-        Which tests run, and so the verdict, is unchanged; only tests run.json's
-        ``order_dependent`` names (or all, when one needs every other) keep their order."""
-        killer = self.killers.get(site) if site is not None else None
-        if killer is None or len(items) < 2 or items[0].nodeid == killer:
-            return items
-        if self.order_dependent is None:
-            return items
-        position = next((i for i, item in enumerate(items) if item.nodeid == killer), None)
-        if position is None or any(item.nodeid in self.order_dependent for item in items):
-            return items
-        return [items[position]] + items[:position] + items[position + 1:]
+            return run_inprocess(self, gremlin, run_items_, timeout_ms, times)
+        return run_forked(self, gremlin, run_items_, timeout_ms, times)
 
 
 def parse_request(line, number):
@@ -259,8 +234,7 @@ def main(argv=None):
         return 2
     zygote = zygotes.start(settings, (channel.request_fd, channel.reply_fd))
     signal.signal(signal.SIGTERM, on_sigterm)
-    worker = WarmWorker(channel, settings.static_ids, zygote, settings.sites,
-                        settings.order_dependent)
+    worker = WarmWorker(channel, settings.static_ids, zygote)
     code = pytest.main(settings.pytest_args, plugins=[worker])
     if worker.ready_sent:
         return 0

@@ -64,8 +64,6 @@ def resolve_settings(args):
     settings = Settings(project, inst, pytest_args + list(args.pytest_args), env, static)
     settings.run_info = run  # for the zygote's cold-runner sessions (zygote.py)
     settings.extra_args = list(args.pytest_args)
-    settings.sites = gremlin_sites(run["manifest"]) if isinstance(run.get("manifest"), str) else {}
-    settings.order_dependent = order_dependent_tests(run)
     return settings
 
 
@@ -82,31 +80,3 @@ def static_gremlins(manifest_path):
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise UsageError("%s: not a gremlin manifest (%s: %s)"
                          % (manifest_path, type(e).__name__, e)) from None
-
-
-def gremlin_sites(manifest_path):
-    """{gremlin id: (file, line)} of the manifest (read again: static_gremlins checked it),
-    so that a gremlin's tests can start with the one that killed its neighbour on the line."""
-    try:
-        with open(manifest_path, encoding="utf-8") as f:
-            gremlins = json.load(f)["gremlins"]
-        return {g["id"]: (g.get("file"), g.get("line")) for g in gremlins
-                if g.get("file") and g.get("line")}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def order_dependent_tests(run):
-    """Every test run.json's ``order_dependent`` names (a test that fails alone, and the tests
-    it needs): a gremlin whose tests include one keeps the manifest's order; None when a test
-    needs every other one (then no gremlin's tests are reordered)."""
-    tests = set()
-    dependent = run.get("order_dependent") or {}
-    if not isinstance(dependent, dict):
-        return None
-    for test, needs in dependent.items():
-        if not isinstance(needs, list):
-            return None
-        tests.add(test)
-        tests.update(needs)
-    return tests
