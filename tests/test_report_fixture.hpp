@@ -110,13 +110,13 @@ inline run_report sample_report(const std::string& rootdir) {
   r.pool.batches = 3;
   r.pool.start_method = "fork";
   r.test_durations_ms = {{t_add, 3.5}, {t_small, 1.25}};
-  for (auto g : {make_gremlin("calc_g001", "src/calc.py", 2, 13, 14, "arithmetic", "+", "-", {t_add}),
-                 make_gremlin("calc_g002", "src/calc.py", 5, 13, 14, "comparison", "<", "<=", {t_small}),
-                 make_gremlin("calc_g003", "src/calc.py", 8, 13, 14, "comparison", ">", ">=", {t_small}),
-                 make_gremlin("calc_g004", "src/calc.py", 11, 13, 16, "boolean", "and", "or", {t_add}),
-                 make_gremlin("calc_g005", "src/calc.py", 2, 11, 16, "return", "a + b", "None", {t_add}),
-                 make_gremlin("util_g001", "src/util.py", 2, 13, 14, "arithmetic", "*", "/", {t_add}),
-                 make_gremlin("util_g002", "src/util.py", 2, 15, 16, "number", "2", "3", {})})
+  for (auto g : {make_gremlin("calc_g001", "src/calc.py", 2, 14, 15, "arithmetic", "+", "-", {t_add}),
+                 make_gremlin("calc_g002", "src/calc.py", 5, 14, 15, "comparison", "<", "<=", {t_small}),
+                 make_gremlin("calc_g003", "src/calc.py", 8, 14, 15, "comparison", ">", ">=", {t_small}),
+                 make_gremlin("calc_g004", "src/calc.py", 11, 14, 17, "boolean", "and", "or", {t_add}),
+                 make_gremlin("calc_g005", "src/calc.py", 2, 12, 17, "return", "a + b", "None", {t_add}),
+                 make_gremlin("util_g001", "src/util.py", 2, 14, 15, "arithmetic", "*", "/", {t_add}),
+                 make_gremlin("util_g002", "src/util.py", 2, 16, 17, "number", "2", "3", {})})
     r.gremlins[g.id] = g;
   r.results = {
       make_result("calc_g001", status::zapped, t_add, 12.5),
@@ -143,12 +143,12 @@ inline run_report hostile_report(const std::filesystem::path& root) {
   r.pool.warmup_error = "warm-up: \xed\xa0\x80 surrogate";
   const std::string bad_test = "tests/test_calc.py::test_\xe9";
   r.test_durations_ms[bad_test] = 2;
-  auto g = make_gremlin("bad\xff", "src/latin1.py", 2, 4, 8, "string\xfe", "'\xff'", "''", {bad_test});
+  auto g = make_gremlin("bad\xff", "src/latin1.py", 2, 5, 9, "string\xfe", "'\xff'", "''", {bad_test});
   g.description = "caf\xe9 to nothing";
   r.gremlins[g.id] = g;
-  auto g2 = make_gremlin("bad\xfe", "src/latin1.py", 1, 0, 1, "comment", "#", "", {bad_test});
+  auto g2 = make_gremlin("bad\xfe", "src/latin1.py", 1, 1, 2, "comment", "#", "", {bad_test});
   r.gremlins[g2.id] = g2;
-  auto g3 = make_gremlin("bad\xEF\xBF\xBD", "src/latin1.py", 1, 2, 3, "comment", "c", "d", {});
+  auto g3 = make_gremlin("bad\xEF\xBF\xBD", "src/latin1.py", 1, 3, 4, "comment", "c", "d", {});
   r.gremlins[g3.id] = g3;
   r.results.push_back(make_result("bad\xff", status::zapped, bad_test, 5, "FAILED " + bad_test + "\n\xff\xfe"));
   r.results.push_back(make_result("bad\xfe", status::error, "", 5,

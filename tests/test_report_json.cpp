@@ -41,7 +41,7 @@ TEST_CASE("results JSON carries the documented summary, pool and sorted results"
   CHECK(first["error_output"] == "");
   CHECK(first["file"] == "src/calc.py");
   CHECK(first["line"] == 2);
-  CHECK(first["column"] == 13);
+  CHECK(first["column"] == 14);
   CHECK(first["operator"] == "arithmetic");
   CHECK(first["description"] == "+ to -");
   CHECK(first["replacement"] == "-");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "runtime/formats/atomic_file.hpp"
@@ -29,14 +30,35 @@ std::string read_source(const std::string& rootdir, const std::string& rel) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The manifest counts columns from 0 like Python's ast col_offset, end exclusive; the elements
-// schema counts both lines and columns from 1, end exclusive: +1 on columns only.
-json location_of(const gremlin& g) {
+// The number of characters (UTF-8 code points) of line `line` (1-based) of `source`.
+int line_chars(const std::string& source, int line) {
+  std::size_t start = 0;
+  for (int l = 1; l < line; ++l) {
+    start = source.find('\n', start);
+    if (start == std::string::npos) return 0;
+    ++start;
+  }
+  std::size_t end = source.find('\n', start);
+  if (end == std::string::npos) end = source.size();
+  int n = 0;
+  for (std::size_t i = start; i < end; ++i)
+    if ((static_cast<unsigned char>(source[i]) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+// The manifest and the elements schema count alike (docs/results-json.md §2.1): lines and
+// columns from 1, in characters, the end exclusive. So a position goes through unchanged.
+// Column 0 (unknown) marks the whole line; a missing or impossible end, one character.
+json location_of(const gremlin& g, const std::string& source) {
   int line = std::max(1, static_cast<int>(g.line));
-  int column = g.column + 1;
+  if (g.column <= 0) {
+    int end_column = std::max(2, line_chars(source, line) + 1);
+    return {{"start", {{"line", line}, {"column", 1}}}, {"end", {{"line", line}, {"column", end_column}}}};
+  }
+  int column = g.column;
   json end;
-  if (g.end_line > 0 && (g.end_line > line || g.end_column + 1 > column))
-    end = {{"line", g.end_line}, {"column", g.end_column + 1}};
+  if (g.end_line > 0 && (g.end_line > line || (g.end_line == line && g.end_column > column)))
+    end = {{"line", g.end_line}, {"column", g.end_column}};
   else
     end = {{"line", line}, {"column", column + 1}};
   return {{"start", {{"line", line}, {"column", column}}}, {"end", end}};
@@ -66,10 +88,10 @@ struct names {
   }
 };
 
-json mutant_of(const worker_result& r, const gremlin& g, names& n) {
+json mutant_of(const worker_result& r, const gremlin& g, const std::string& source, names& n) {
   json m = {{"id", n.ids(r.gremlin_id)},
             {"mutatorName", g.operator_name.empty() ? std::string("unknown") : json_text(g.operator_name)},
-            {"location", location_of(g)},
+            {"location", location_of(g, source)},
             {"status", elements_status(r.verdict)},
             {"duration", std::llround(r.execution_time_ms)}};
   if (!g.description.empty()) m["description"] = json_text(g.description);
@@ -87,16 +109,20 @@ json mutant_of(const worker_result& r, const gremlin& g, names& n) {
 
 json files_of(const run_report& report, names& n) {
   json files = json::object();
+  std::map<std::string, std::string> sources;  // by key: each file is read once
   for (const auto& r : report.results) {
     auto it = report.gremlins.find(r.gremlin_id);
     if (it == report.gremlins.end() || it->second.file.empty()) continue;
     const gremlin& g = it->second;
     const std::string& key = n.files(g.file);
-    if (!files.contains(key))
+    auto source = sources.find(key);
+    if (source == sources.end()) {
+      source = sources.emplace(key, read_source(report.rootdir, g.file)).first;
       files[key] = {{"language", language_of(g.file)},
-                    {"source", json_text(read_source(report.rootdir, g.file))},
+                    {"source", json_text(source->second)},
                     {"mutants", json::array()}};
-    files[key]["mutants"].push_back(mutant_of(r, g, n));
+    }
+    files[key]["mutants"].push_back(mutant_of(r, g, source->second, n));
   }
   return files;
 }

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <toml++/toml.h>
 
 #include "runtime/formats/elements_report.hpp"
 #include "runtime/formats/atomic_file.hpp"
+#include "runtime/formats/json_text.hpp"
 #include "runtime/formats/results_json.hpp"
 
 namespace gremlins {
@@ -61,8 +64,10 @@ std::string script_element(const std::string& script) {
 }
 
 // Test hook: walks the shadow roots and copies what they show into the light DOM, for the
-// overview, then for every file view it links to, then with that file's first surviving mutant
-// selected (its drawer shows the description), so `chromium --dump-dom` can see it all.
+// overview, then for every file view it links to: its text, the exact text each mutant marks in
+// the source ("marked in"), its text with the first surviving mutant selected (the drawer shows
+// the description), and, selecting each survivor in turn, the mutated lines the view shows
+// ("diff ID in"), so `chromium --dump-dom` can see it all.
 const char* const selftest_script = R"JS(<script>
 (function () {
   function walk(node, visit) {
@@ -83,6 +88,7 @@ const char* const selftest_script = R"JS(<script>
     walk(root, function (c) { if (c.nodeType === 1 && test(c)) found.push(c); });
     return found;
   }
+  function hasClass(c, name) { return (c.getAttribute('class') || '').split(/\s+/).indexOf(name) >= 0; }
   var app = document.querySelector('mutation-test-report-app');
   var out = document.createElement('pre');
   out.id = 'gremlin-selftest';
@@ -91,14 +97,44 @@ const char* const selftest_script = R"JS(<script>
   function capture(label) {
     out.textContent += '\n=== ' + label + ' ===\n' + deepText(app) + '\n';
   }
-  function selectSurvivor() {
-    var dots = find(app, function (c) {
-      return (c.getAttribute('class') || '').indexOf('mutant-dot') >= 0 &&
-          (c.getAttribute('class') || '').indexOf('Survived') >= 0;
+  // One line per mutant: its id, a tab, the source text inside its marks (JSON).
+  function captureMarks(label) {
+    var marked = {}, order = [];
+    walk(app, function (c) {
+      if (c.nodeType !== 3) return;
+      for (var e = c.parentNode; e; e = e.parentNode) {
+        if (e.nodeType === 1 && e.tagName === 'SPAN' && e.getAttribute('data-mutant-id') && hasClass(e, 'mutant')) {
+          var id = e.getAttribute('data-mutant-id');
+          if (!(id in marked)) { marked[id] = ''; order.push(id); }
+          marked[id] += c.textContent;
+        }
+      }
     });
-    if (dots.length === 0) return false;
-    dots[0].dispatchEvent(new MouseEvent('click', {bubbles: true, composed: true}));
-    return true;
+    out.textContent += '\n=== marked in ' + label + ' ===\n' +
+        order.map(function (id) { return id + '\t' + JSON.stringify(marked[id]); }).join('\n') + '\n';
+  }
+  function survivorDots() {
+    return find(app, function (c) { return hasClass(c, 'mutant-dot') && hasClass(c, 'Survived'); });
+  }
+  function captureDiff(id, label) {
+    var lines = find(app, function (c) { return c.tagName === 'TR' && hasClass(c, 'diff-new'); })
+        .map(function (r) { var td = r.querySelector('td.code'); return td ? td.textContent : ''; });
+    var focus = find(app, function (c) { return hasClass(c, 'diff-focus'); })
+        .map(function (f) { return f.textContent; });
+    out.textContent += '\n=== diff ' + id + ' in ' + label + ' ===\n' +
+        JSON.stringify({lines: lines, focus: focus}) + '\n';
+  }
+  function selectEach(ids, first) {
+    if (ids.length === 0) { next(); return; }
+    var id = ids.shift();
+    var dot = survivorDots().filter(function (d) { return d.getAttribute('data-mutant-id') === id; })[0];
+    if (!dot) { selectEach(ids, first); return; }
+    dot.dispatchEvent(new MouseEvent('click', {bubbles: true, composed: true}));
+    setTimeout(function () {
+      if (first) capture('selected survivor in ' + location.hash);
+      captureDiff(id, location.hash);
+      selectEach(ids, false);
+    }, 300);
   }
   function next() {
     if (steps === null) {
@@ -115,8 +151,8 @@ const char* const selftest_script = R"JS(<script>
     location.hash = steps.shift();
     setTimeout(function () {
       capture('view ' + location.hash);
-      if (!selectSurvivor()) { next(); return; }
-      setTimeout(function () { capture('selected survivor in ' + location.hash); next(); }, 400);
+      captureMarks(location.hash);
+      selectEach(survivorDots().map(function (d) { return d.getAttribute('data-mutant-id'); }), true);
     }, 400);
   }
   setTimeout(next, 500);
@@ -124,7 +160,50 @@ const char* const selftest_script = R"JS(<script>
 </script>
 )JS";
 
+// Text for an HTML element or a quoted attribute.
+std::string html_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '"') out += "&quot;";
+    else if (c == '\'') out += "&#39;";
+    else out += c;
+  }
+  return out;
+}
+
+// `name` of [project] (PEP 621), else of [tool.poetry]; empty when there is none or the file
+// cannot be read as TOML (the run itself reports bad configuration; a title never fails).
+std::string pyproject_name(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return {};
+  try {
+    toml::table doc = toml::parse_file(file.string());
+    for (const char* table : {"project", "tool.poetry"})
+      if (auto name = doc.at_path(std::string(table) + ".name").value<std::string>(); name && !name->empty())
+        return *name;
+  } catch (const std::exception&) {
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string project_name(const std::string& rootdir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path root = fs::absolute(rootdir.empty() ? fs::path(".") : fs::path(rootdir), ec).lexically_normal();
+  std::string name = json_text(pyproject_name(root / "pyproject.toml"));
+  if (!name.empty()) return name;
+  // "/home/me/calc/" normalizes to "/home/me/calc/": its last named part is the folder.
+  for (auto it = root.end(); it != root.begin();) {
+    std::string part = (--it)->string();
+    if (!part.empty() && part != "/" && part != "." && part != "..") return json_text(part);
+  }
+  return "project";
+}
 
 std::string report_assets_dir() {
   const char* env = std::getenv("GREMLIN_ASSETS_DIR");
@@ -141,13 +220,15 @@ std::string elements_schema_path() {
 }
 
 std::string render_html_report(const run_report& report, const std::string& script, bool selftest) {
+  // The page is the project's: its title names it (the component shows "All files - NAME").
+  std::string name = html_escape(project_name(report.rootdir));
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>gremlin-actors mutation report</title>\n" +
+      "<title>" + name + " - mutation report</title>\n" +
       script_element(script) +
       "</head>\n<body>\n"
-      "<mutation-test-report-app title-postfix=\"gremlin-actors\"></mutation-test-report-app>\n"
+      "<mutation-test-report-app title-postfix=\"" + name + "\"></mutation-test-report-app>\n"
       "<script type=\"application/json\" id=\"gremlin-report\">" +
       json_for_script(to_elements_report(report)) +
       "</script>\n<script>\n"

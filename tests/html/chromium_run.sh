@@ -15,4 +15,4 @@ profile="$(mktemp -d)"
 trap 'rm -rf "$profile"' EXIT
 timeout -k 5 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --virtual-time-budget=15000 "$@" "file://$html"
+  --user-data-dir="$profile" --virtual-time-budget=60000 "$@" "file://$html"
