@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <fmt/color.h>
 #include <fmt/format.h>
+#include <vector>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "runtime/formats/run_report.hpp"
@@ -70,13 +72,15 @@ double progress_line::now_ms(const progress& p) const {
   return p.elapsed_ms > 0 ? p.elapsed_ms : steady_ms() - started_ms_;
 }
 
-std::string progress_line::tty_text(const progress& p, double now, bool c) const {
+std::string progress_line::tty_text(const progress& p, double now, bool c, layout l) const {
   double rate = rate_of(p, now);
-  return fmt::format("{}/{} {:3.0f}% {} {} {}  {:.1f} g/s  ETA {}", p.completed, p.total,
-                     p.percentage(), bar(p.percentage(), 20),
-                     paint(fmt::format("zapped {}", p.count(status::zapped)), fmt::terminal_color::green, c),
-                     paint(fmt::format("survived {}", p.count(status::survived)), fmt::terminal_color::red, c),
-                     rate, eta_of(p, rate));
+  std::string text = fmt::format("{}/{} {:3.0f}%", p.completed, p.total, p.percentage());
+  if (l.bar > 0) text += " " + bar(p.percentage(), l.bar);
+  text += fmt::format(" {} {}", paint(fmt::format("zapped {}", p.count(status::zapped)), fmt::terminal_color::green, c),
+                      paint(fmt::format("survived {}", p.count(status::survived)), fmt::terminal_color::red, c));
+  if (l.rate) text += fmt::format("  {:.1f} g/s", rate);
+  if (l.eta) text += "  ETA " + eta_of(p, rate);
+  return text;
 }
 
 std::string progress_line::plain_text(const progress& p, double now) const {
@@ -89,12 +93,33 @@ std::string progress_line::plain_text(const progress& p, double now) const {
 
 // An interrupted run: how many were tested of all, and no rate or time left (the rest was
 // cancelled, not tested: a rate or 100 % would count what never ran).
-std::string progress_line::stopped_tty_text(const progress& p, bool c) const {
+std::string progress_line::stopped_tty_text(const progress& p, bool c, layout l) const {
   std::uint32_t tested = p.completed >= not_tested_ ? p.completed - not_tested_ : 0;
   double share = p.total == 0 ? 0 : 100.0 * tested / p.total;
-  return fmt::format("interrupted: {}/{} tested {:3.0f}% {} {} {}", tested, p.total, share, bar(share, 20),
-                     paint(fmt::format("zapped {}", p.count(status::zapped)), fmt::terminal_color::green, c),
-                     paint(fmt::format("survived {}", p.count(status::survived)), fmt::terminal_color::red, c));
+  std::string text = fmt::format("interrupted: {}/{} tested {:3.0f}%", tested, p.total, share);
+  if (l.bar > 0) text += " " + bar(share, l.bar);
+  return text + fmt::format(" {} {}", paint(fmt::format("zapped {}", p.count(status::zapped)), fmt::terminal_color::green, c),
+                            paint(fmt::format("survived {}", p.count(status::survived)), fmt::terminal_color::red, c));
+}
+
+// Narrower and narrower: a shorter bar, no rate, no bar, no time left; then cut. Widths are
+// measured without colour (colour codes take no room on screen).
+std::string progress_line::fitted_tty_text(const progress& p, double now, std::size_t room) const {
+  auto text = [&](layout l, bool c) {
+    return stopped_ ? stopped_tty_text(p, c, l) : tty_text(p, now, c, l);
+  };
+  constexpr std::size_t min_bar = 10;
+  std::vector<layout> tries{{20, true, true}};
+  for (bool rate : {true, false}) {
+    // The widest bar that fits beside the rest: " [" + bar + "]".
+    std::size_t rest = text({0, rate, true}, false).size() + 3;
+    if (room >= rest + min_bar) tries.push_back({std::min<std::size_t>(20, room - rest), rate, true});
+  }
+  tries.push_back({0, false, true});
+  tries.push_back({0, false, false});
+  for (const layout& l : tries)
+    if (text(l, false).size() <= room) return text(l, options_.color);
+  return cut_to_width(text(tries.back(), options_.color), room);
 }
 
 std::string progress_line::stopped_plain_text(const progress& p) const {
@@ -110,12 +135,11 @@ bool progress_line::is_stopping() const { return options_.stopping && options_.s
 void progress_line::draw(const progress& p, double now) {
   bool ok;
   if (options_.is_tty) {
-    std::string text = stopped_ ? stopped_tty_text(p, options_.color) : tty_text(p, now, options_.color);
-    // Colour codes take no room on screen; pad over what the previous, longer line left.
-    std::size_t width = (stopped_ ? stopped_tty_text(p, false) : tty_text(p, now, false)).size();
-    std::string pad(last_width_ > width ? last_width_ - width : 0, ' ');
-    ok = std::fputs(("\r" + text + pad).c_str(), out_) != EOF;
-    last_width_ = width;
+    // The last column is left free: writing into it makes some terminals wrap at once. The
+    // line is redrawn from its start and what a longer line left behind is erased (ESC [ K).
+    std::size_t columns = options_.columns > 0 ? options_.columns : terminal_columns(::fileno(out_));
+    std::string text = fitted_tty_text(p, now, columns > 1 ? columns - 1 : 1);
+    ok = std::fputs(("\r" + text + "\x1b[K").c_str(), out_) != EOF;
   } else {
     ok = std::fputs((stopped_ ? stopped_plain_text(p) : plain_text(p, now)).c_str(), out_) != EOF;
     last_bucket_ = static_cast<unsigned>(p.percentage()) / options_.plain_step_percent;
@@ -168,6 +192,42 @@ void progress_line::finish() {
     std::fputs("\n", out_);
     std::fflush(out_);
   }
+}
+
+std::size_t terminal_columns(int fd) {
+  struct winsize ws {};
+  if (fd >= 0 && ::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* env = std::getenv("COLUMNS"); env && *env) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(env, &end, 10);
+    if (*end == '\0' && n > 0 && n < 100000 && env[0] != '-') return n;
+  }
+  return 80;
+}
+
+std::string cut_to_width(const std::string& text, std::size_t room) {
+  std::string out;
+  std::size_t shown = 0;
+  bool escapes = false;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '[') {
+      std::size_t end = i + 2;
+      while (end < text.size() && !(text[end] >= 0x40 && text[end] <= 0x7e)) ++end;
+      out.append(text, i, end + 1 - i);
+      escapes = true;
+      i = end + 1;
+      continue;
+    }
+    // One character: a UTF-8 lead byte and its continuation bytes.
+    std::size_t next = i + 1;
+    while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) ++next;
+    if (shown == room) break;
+    out.append(text, i, next - i);
+    ++shown;
+    i = next;
+  }
+  if (escapes && out.size() < text.size()) out += "\x1b[0m";
+  return out;
 }
 
 bool stdout_is_tty() { return ::isatty(STDOUT_FILENO) == 1; }

@@ -18,6 +18,9 @@ struct progress_options {
   bool color = false;               ///< ANSI colours (see color_enabled)
   bool is_tty = false;              ///< one line redrawn in place; otherwise plain periodic lines
   double tty_interval_ms = 100;     ///< at most 10 redraws a second
+  /// Terminal width for the redrawn line; 0 (default): asked of the output at every draw
+  /// (terminal_columns), so a resized window is followed.
+  std::size_t columns = 0;
   double plain_interval_ms = 5000;  ///< a plain line at least every 5 s of progress...
   unsigned plain_step_percent = 10; ///< ...or whenever another 10 % is done
   /// True once the run is being stopped (a signal): from then on the cancelled results
@@ -32,6 +35,13 @@ struct progress_options {
 /// nothing more is written, and the run is not disturbed.
 class progress_line {
  public:
+  /// What the terminal line shows; pieces are dropped when the terminal is too narrow.
+  struct layout {
+    std::size_t bar = 20;  ///< inner width of the bar; 0: no bar
+    bool rate = true;      ///< "12.3 g/s"
+    bool eta = true;       ///< "ETA 6s"
+  };
+
   /// Writes to `out` (not owned).
   progress_line(std::FILE* out, progress_options options);
   /// Calls finish().
@@ -48,9 +58,11 @@ class progress_line {
   bool output_lost();
 
  private:
-  std::string tty_text(const progress& p, double now_ms, bool color) const;
+  std::string tty_text(const progress& p, double now_ms, bool color, layout l) const;
   std::string plain_text(const progress& p, double now_ms) const;
-  std::string stopped_tty_text(const progress& p, bool color) const;
+  std::string stopped_tty_text(const progress& p, bool color, layout l) const;
+  /// The richest terminal line that fits in `room` columns (cut to it as a last resort).
+  std::string fitted_tty_text(const progress& p, double now_ms, std::size_t room) const;
   std::string stopped_plain_text(const progress& p) const;
   bool is_stopping() const;
   double now_ms(const progress& p) const;
@@ -66,13 +78,20 @@ class progress_line {
   bool finished_ = false;
   double last_draw_ms_ = -1e18;
   unsigned last_bucket_ = 0;    ///< plain mode: the last 10 % step printed
-  std::size_t last_width_ = 0;  ///< TTY mode: visible width of the line on screen
   double started_ms_ = 0;       ///< own clock, for snapshots without elapsed_ms
   bool stopped_ = false;        ///< the run is being stopped: the line says interrupted
   bool drawn_stopped_ = false;  ///< the interrupted state was drawn
   std::uint32_t not_tested_ = 0;  ///< cancelled results seen since the stop
   bool lost_ = false;           ///< a write failed
 };
+
+/// The width of the terminal `fd` is (ioctl TIOCGWINSZ); when `fd` is no terminal or does not
+/// say, $COLUMNS (a positive number); else 80.
+std::size_t terminal_columns(int fd);
+
+/// `text` cut to at most `room` characters on screen; escape sequences (colours, ESC [ ... m)
+/// take no room and are kept; a colour left open by the cut is reset.
+std::string cut_to_width(const std::string& text, std::size_t room);
 
 /// True when stdout is a terminal.
 bool stdout_is_tty();

@@ -89,6 +89,11 @@ TEST_CASE("HTML report renders the score and a surviving mutant in headless Chro
   std::string dom = dump_dom(html, root.path / "chromium.log");
   INFO(dom.substr(0, 4000));
   REQUIRE_THAT(dom, Catch::Contains("id=\"gremlin-selftest\" data-done=\"yes\""));
+  // The browser's title names the project (the sample's folder), not the tool.
+  std::string folder = root.path.filename().string();
+  // (The component names the view too; the last one shown is util.py's.)
+  CHECK_THAT(dom, Catch::Contains("<title>util.py - " + folder + "</title>"));
+  CHECK_THAT(dom, !Catch::Contains("gremlin-actors</title>"));
   std::string overview = view_text(dom, "view #overview");
   CHECK_THAT(overview, Catch::Contains("All files 42.86"));  // the score, as docs/results-json.md defines it
   CHECK_THAT(overview, Catch::Contains("calc.py 60.00"));
@@ -162,4 +167,30 @@ TEST_CASE("HTML report: invalid UTF-8 anywhere is written as U+FFFD", "[report][
   start += open.size();
   auto doc = nlohmann::json::parse(text.substr(start, text.find("</script>", start) - start));
   CHECK(doc["files"]["src/latin1.py"]["mutants"].size() == 3);
+}
+
+TEST_CASE("HTML report: the title names the project (pyproject name, else the folder), escaped",
+          "[report][html]") {
+  temp_dir root;
+  auto project = root.path / "calc-app";
+  write_file(project, "src/calc.py", "x = 1\n");
+  CHECK(project_name(project.string()) == "calc-app");
+  CHECK(project_name(project.string() + "/") == "calc-app");
+  write_file(project, "pyproject.toml", "[tool.poetry]\nname = \"poetry-calc\"\n");
+  CHECK(project_name(project.string()) == "poetry-calc");
+  write_file(project, "pyproject.toml",
+             "[project]\nname = \"calc <&> \\\"tools\\\"\"\n[tool.poetry]\nname = \"other\"\n");
+  CHECK(project_name(project.string()) == "calc <&> \"tools\"");
+  run_report r;
+  r.rootdir = project.string();
+  std::string html = render_html_report(r, "", false);
+  CHECK_THAT(html, Catch::Contains("<title>calc &lt;&amp;&gt; &quot;tools&quot; - mutation report</title>"));
+  CHECK_THAT(html, Catch::Contains("<mutation-test-report-app title-postfix=\"calc &lt;&amp;&gt; &quot;tools&quot;\">"));
+  CHECK(html.find("<title>gremlin-actors") == std::string::npos);  // the tool is not the title
+  CHECK(html.find("title-postfix=\"gremlin-actors") == std::string::npos);
+  // Not TOML, or no name: the folder.
+  write_file(project, "pyproject.toml", "[project\nname = ");
+  CHECK(project_name(project.string()) == "calc-app");
+  write_file(project, "pyproject.toml", "[tool.gremlin-actors]\nworkers = 2\n");
+  CHECK(project_name(project.string()) == "calc-app");
 }

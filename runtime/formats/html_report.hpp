@@ -25,6 +25,10 @@ std::string elements_script_path();
 /// The official JSON schema of the elements report inside the assets folder.
 std::string elements_schema_path();
 
+/// The project's name for the report's title: `name` in `[project]` (or `[tool.poetry]`) of
+/// ROOTDIR/pyproject.toml, else ROOTDIR's folder name (the current folder's when empty).
+std::string project_name(const std::string& rootdir);
+
 /// The HTML page for `report`, with `script` (the component's bundle) and the report inlined.
 /// With `selftest`, a small script copies the rendered text out of the shadow DOM into a
 /// <pre id="gremlin-selftest"> for headless tests.
