@@ -375,6 +375,8 @@ def main(argv):
     parser.add_argument("--projects", default="calc gen consts")
     parser.add_argument("--executors", default="fork inprocess subprocess")
     parser.add_argument("--workers", default="1 2")
+    parser.add_argument("--cold-workers", default=None,
+                        help="worker counts for the cold executor (default: --workers)")
     parser.add_argument("--timeout", type=int, default=60)
     parser.add_argument("--per-gremlin", action="store_true", help="print every gremlin's row")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -404,7 +406,8 @@ def bench(args, work):
         project = make_project(name, os.path.join(work, name), args.python)
         projects[name] = project
         for executor in args.executors.split():
-            for workers in (int(w) for w in args.workers.split()):
+            counts = args.cold_workers if executor == "subprocess" and args.cold_workers else args.workers
+            for workers in (int(w) for w in counts.split()):
                 cell = run_cell(args, project, executor, workers, work,
                                 "%s-%s-%d" % (name, executor, workers))
                 cells[(name, executor, workers)] = summarize(

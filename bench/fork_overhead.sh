@@ -7,7 +7,7 @@
 #
 # usage: bench/fork_overhead.sh [--bin GREMLIN_ACTORS] [--python PY] [--projects "calc gen consts"]
 #                               [--executors "fork inprocess subprocess"] [--workers "1 2"]
-#                               [--timeout S] [--per-gremlin] [--keep]
+#                               [--cold-workers "2"] [--timeout S] [--per-gremlin] [--keep]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 python=/usr/bin/python3
