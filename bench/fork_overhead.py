@@ -208,10 +208,10 @@ def summarize(name, executor, workers, cell, manifest, per_gremlin):
             pct([r["overhead"] for r in vals], 0.9),
             statistics.mean(cpus) if cpus else float("nan"))
         line["%s_cpu" % label] = statistics.mean(cpus) if cpus else float("nan")
-        phases = [p for p in PHASES.get(executor, []) if all(p in r for r in vals)]
-        if phases:
+        phases = [p for p in PHASES.get(executor, []) if any(p in r for r in vals)]
+        if phases:  # a child that died or timed out has no phases of its own
             text += "\n               " + "  ".join(
-                "%s %.2f" % (p, median(r[p] for r in vals)) for p in phases) + " ms (medians)"
+                "%s %.2f" % (p, median(r[p] for r in vals if p in r)) for p in phases) + " ms (medians)"
         parts.append(text)
         line["%s_overhead" % label] = median(r["overhead"] for r in vals)
         line["%s_wall" % label] = median(r["wall"] for r in vals)
