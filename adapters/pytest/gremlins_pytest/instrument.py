@@ -51,10 +51,14 @@ class Site:
     """One gremlin: a single mutation at one place of one file."""
 
     __slots__ = ("operator", "description", "original", "replacement", "line", "column",
-                 "end_line", "end_column", "static", "order", "marker", "id")
+                 "end_line", "end_column", "static", "order", "marker", "id", "legacy")
 
-    def __init__(self, operator, description, original, replacement, span, static, order):
+    def __init__(self, operator, description, original, replacement, span, static, order,
+                 legacy=None):
         self.operator = operator
+        # The family of the first release that made this site (ops.LEGACY), or None: such
+        # sites are numbered _gNNN among themselves, as they always were.
+        self.legacy = legacy
         self.description = description
         self.original = original
         self.replacement = replacement
@@ -65,9 +69,11 @@ class Site:
         self.id = None
 
     def sort_key(self):
-        """Source order, then operator order, then creation order: stable ids."""
-        return (self.line, self.column, self.end_line, self.end_column,
-                ops.OPERATORS.index(self.operator), self.order)
+        """Source order, then operator order (a legacy site: its family of the first
+        release), then creation order: stable ids."""
+        family = (ops.LEGACY.index(self.legacy) if self.legacy
+                  else ops.OPERATORS.index(self.operator))
+        return (self.line, self.column, self.end_line, self.end_column, family, self.order)
 
     def as_manifest(self, relpath):
         """This gremlin's entry of manifest.json's ``gremlins`` list, without ``tests``."""
@@ -193,6 +199,53 @@ def _int_value(node):
     return None
 
 
+def _number_value(node):
+    """The value of an int or float literal (also ``-5``, ``-0.5``), or None; not bools."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and type(node.operand.value) in (int, float)):
+        return -node.operand.value
+    return None
+
+
+def _is_str(node):
+    return isinstance(node, ast.Constant) and type(node.value) is str
+
+
+#: Expressions whose text needs no parentheses as an operand of ``not`` or in place of a
+#: unary expression.
+_ATOMS = (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Call, ast.List, ast.Tuple,
+          ast.Dict, ast.Set, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+          ast.JoinedStr)
+
+
+def _grouped(node, text):
+    """``text`` (the source of ``node``) in parentheses unless it is an atom."""
+    return text if isinstance(node, _ATOMS) and "\n" not in text else "(%s)" % text
+
+
+def _short(text, limit=40):
+    """Source text for a label: whitespace runs as one space, at most ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _tails(body):
+    """The statements after which a loop body ends: its last statement, and the last of each
+    branch of an ``if`` or the body of a ``with`` that is itself such a statement."""
+    if not body:
+        return
+    last = body[-1]
+    yield last
+    if isinstance(last, ast.If):
+        yield from _tails(last.body)
+        yield from _tails(last.orelse)
+    elif isinstance(last, (ast.With, ast.AsyncWith)):
+        yield from _tails(last.body)
+
+
 def _bool_chain(op, values):
     return values[0] if len(values) == 1 else ast.BoolOp(op=op, values=values)
 
@@ -250,14 +303,24 @@ class _Transformer(ast.NodeTransformer):
         self.skip_constants = set()
         self.fstring_depth = 0
         self.fstring_start = 0
+        self.skip_numbers = set()   # ids of number nodes the boundary operator mutates
+        self.defaults = set()       # ids of argument defaults: the default operator's
+        self.no_strings = set()     # ids of strings never mutated (__all__ and other dunders)
+        self.loop_tails = set()     # ids of break/continue whose fall-through is the next turn
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _site(self, operator, description, original, replacement, span):
+    def _site(self, operator, description, original, replacement, span, legacy=None):
+        legacy = legacy or (operator if operator in ops.LEGACY else None)
         site = Site(operator, description, original, replacement, span, self.static,
-                    len(self.sites))
+                    len(self.sites), legacy)
         self.sites.append(site)
         return site
+
+    def _new(self, operator):
+        """Whether a site of the newer family ``operator`` may be made here: selected, and not
+        inside an f-string (where positions are not to be trusted before Python 3.12)."""
+        return operator in self.operators and not self.fstring_depth
 
     def _region(self, start, end, kind, data):
         self.regions.append(_Region(start, end, kind, data, len(self.regions),
@@ -322,7 +385,11 @@ class _Transformer(ast.NodeTransformer):
     # -- scopes: what runs at import time ------------------------------------------------
 
     def _visit_arguments(self, args):
-        # Annotations are left alone; defaults run where the def statement runs.
+        # Annotations are left alone; defaults run where the def statement runs.  A number or
+        # string default is the default operator's (never the number or string operator's).
+        for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
+            if _number_value(default) is not None or _is_str(default):
+                self.defaults.add(id(default))
         args.defaults = self._visit_list(args.defaults)
         args.kw_defaults = self._visit_list(args.kw_defaults)
 
@@ -353,6 +420,109 @@ class _Transformer(ast.NodeTransformer):
             node.value = self.visit(node.value)
         return node
 
+    def _loop(self, node):
+        for statement in _tails(node.body):
+            if isinstance(statement, (ast.Break, ast.Continue)):
+                self.loop_tails.add(id(statement))
+
+    def visit_For(self, node):
+        self._loop(node)
+        self.generic_visit(node)
+        return node
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node):
+        self._loop(node)
+        pristine = copy.deepcopy(node.test)
+        node.test = self.visit(node.test)
+        node.body = self._visit_list(node.body)
+        node.orelse = self._visit_list(node.orelse)
+        node.test = self._negate(node.test, pristine, "while")
+        return node
+
+    def visit_If(self, node):
+        pristine = copy.deepcopy(node.test)
+        node.test = self.visit(node.test)
+        node.body = self._visit_list(node.body)
+        node.orelse = self._visit_list(node.orelse)
+        start = self.pos.offset(*self.pos.start(node))
+        keyword = "elif" if self.pos.source.startswith("elif", start) else "if"
+        node.test = self._negate(node.test, pristine, keyword)
+        return node
+
+    def visit_IfExp(self, node):
+        pristine = copy.deepcopy(node.test)
+        self.generic_visit(node)
+        node.test = self._negate(node.test, pristine, "else")
+        return node
+
+    def _negate(self, test, pristine, keyword):
+        """The condition operator: ``if c`` -> ``if not c`` (also elif, while, ternary)."""
+        if not self._new("condition") or isinstance(pristine, ast.Constant):
+            return test
+        if isinstance(pristine, ast.UnaryOp) and isinstance(pristine.op, ast.Not):
+            return test  # not not c: the unary operator's mutant c
+        if isinstance(pristine, ast.Compare) and len(pristine.ops) == 1:
+            owner = {ast.Eq: "comparison", ast.NotEq: "comparison", ast.Is: "identity",
+                     ast.IsNot: "identity", ast.In: "membership", ast.NotIn: "membership"}
+            if owner.get(type(pristine.ops[0])) in self.operators:
+                return test  # not (a == b) is a != b: that operator's mutant already
+        text = self.pos.segment(pristine)
+        replacement = "not " + _grouped(pristine, text)
+        if keyword == "else":
+            description = "... if %s else ... to ... if %s else ..." % (
+                _short(text), _short(replacement))
+        else:
+            description = "%s %s to %s %s" % (keyword, _short(text), keyword,
+                                              _short(replacement))
+        site = self._site("condition", description, text, replacement, self.pos.span(pristine))
+        return self._switch(test, [(site, ast.UnaryOp(op=ast.Not(), operand=pristine))])
+
+    def _loop_control(self, node, keyword, other):
+        if not self._new("loop_control") or id(node) not in self.loop_tails:
+            return node
+        line, col = self.pos.start(node)
+        end_line, end_col = self.pos.end(node)
+        row = self.pos.lines[line - 1]
+        rest = row[end_col:].strip()
+        if line != end_line or row[:col].strip() or (rest and not rest.startswith("#")):
+            return node  # the one-line if below needs the statement alone on its line
+        site = self._site("loop_control", "%s to %s" % (keyword, other), keyword, other,
+                          self.pos.span(node))
+        start, end = self.pos.offsets(node)
+        check = self._check(site, start)
+        self._region(start, end, "loop", (site, keyword))
+        return ast.copy_location(ast.If(test=check, body=[ast.Pass()], orelse=[node]), node)
+
+    def visit_Break(self, node):
+        return self._loop_control(node, "break", "continue")
+
+    def visit_Continue(self, node):
+        return self._loop_control(node, "continue", "break")
+
+    def visit_Expr(self, node):
+        value = node.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return node  # a docstring, or a string statement: never mutated
+        if not (isinstance(value, ast.Call) and self._new("call")):
+            self.generic_visit(node)
+            return node
+        pristine = copy.deepcopy(value)
+        node.value = self.visit(value)
+        text = self.pos.segment(pristine)
+        site = self._site("call", "%s to None" % _short(text), text, "None",
+                          self.pos.span(pristine))
+        node.value = self._switch(node.value, [(site, ast.Constant(value=None))])
+        return node
+
+    def visit_Assign(self, node):
+        if any(isinstance(t, ast.Name) and t.id.startswith("__") and t.id.endswith("__")
+               for t in node.targets):
+            self.no_strings.update(id(n) for n in ast.walk(node.value))
+        self.generic_visit(node)
+        return node
+
     def visit_match_case(self, node):
         # Patterns are not expressions: a switch cannot stand there.
         if node.guard is not None:
@@ -381,9 +551,13 @@ class _Transformer(ast.NodeTransformer):
 
     def visit_Compare(self, node):
         pristine = copy.deepcopy(node)
+        operands = [pristine.left] + pristine.comparators
+        if "boundary" in self.operators and any(type(op) in ops.COMPARISON for op in node.ops):
+            for operand in [node.left] + node.comparators:  # boundary's already: +1 and -1
+                if _int_value(operand) is not None:
+                    self.skip_numbers.add(id(operand))
         self.generic_visit(node)
         mutants = []
-        operands = [pristine.left] + pristine.comparators
         if "comparison" in self.operators:
             for i, op in enumerate(pristine.ops):
                 symbol = ops.SYMBOL.get(type(op))
@@ -414,7 +588,31 @@ class _Transformer(ast.NodeTransformer):
                                       self.pos.segment(operand), str(new_value),
                                       self.pos.span(operand))
                     mutants.append((site, mutant))
+        for family, table in (("identity", ops.IDENTITY), ("membership", ops.MEMBERSHIP)):
+            if not self._new(family):
+                continue
+            for i, op in enumerate(pristine.ops):
+                new = table.get(type(op))
+                span = new and self._word_span(operands[i], operands[i + 1], ops.SYMBOL[type(op)])
+                if span is None:
+                    continue
+                mutant = copy.deepcopy(pristine)
+                mutant.ops[i] = new()
+                original = self.pos.source[self.pos.offset(span[0], span[1] - 1):
+                                           self.pos.offset(span[2], span[3] - 1)]
+                site = self._site(family, "%s to %s" % (ops.SYMBOL[type(op)], ops.SYMBOL[new]),
+                                  original, ops.SYMBOL[new], span)
+                mutants.append((site, mutant))
         return self._switch(node, mutants)
+
+    def _word_span(self, left, right, symbol):
+        """The span of ``is``, ``in``, ``is not`` or ``not in`` between two operands."""
+        words = symbol.split()
+        first = self.pos.token(self.pos.end(left), self.pos.start(right), words[0])
+        if first is None or len(words) == 1:
+            return first
+        second = self.pos.token((first[2], first[3] - 1), self.pos.start(right), words[1])
+        return None if second is None else (first[0], first[1], second[2], second[3])
 
     def visit_BinOp(self, node):
         pristine = copy.deepcopy(node)
@@ -439,8 +637,12 @@ class _Transformer(ast.NodeTransformer):
 
     def visit_AugAssign(self, node):
         pristine = copy.deepcopy(node)
+        if isinstance(node.target, ast.Name) and node.target.id.startswith("__"):
+            self.no_strings.update(id(n) for n in ast.walk(node.value))
         self.generic_visit(node)
-        if "arithmetic" not in self.operators or type(node.op) not in ops.ARITHMETIC:
+        arithmetic = "arithmetic" in self.operators and type(node.op) in ops.ARITHMETIC
+        plain = self._new("aug_assign") and type(node.op) in ops.INPLACE
+        if not (arithmetic or plain):
             return node
         symbol = ops.SYMBOL[type(node.op)] + "="
         span = self.pos.token(self.pos.end(pristine.target), self.pos.start(pristine.value),
@@ -462,13 +664,21 @@ class _Transformer(ast.NodeTransformer):
             return node
         statement = node
         mutants = []
-        for new in reversed(ops.ARITHMETIC[type(node.op)]):
+        for new in reversed(ops.ARITHMETIC[type(node.op)] if arithmetic else ()):
             mutant = copy.deepcopy(pristine)
             mutant.op = new()
             new_symbol = ops.SYMBOL[new] + "="
             site = self._site("arithmetic", "%s to %s" % (symbol, new_symbol), symbol,
                               new_symbol, span)
             mutants.insert(0, (site, new))
+            statement = ast.copy_location(
+                ast.If(test=self._check(site, start), body=[mutant], orelse=[statement]), node)
+        if plain:  # x += y -> x = y; None stands for the plain assignment
+            target = copy.deepcopy(pristine.target)
+            target.ctx = ast.Store()
+            mutant = ast.Assign(targets=[target], value=copy.deepcopy(pristine.value))
+            site = self._site("aug_assign", "%s to =" % symbol, symbol, "=", span)
+            mutants.append((site, None))
             statement = ast.copy_location(
                 ast.If(test=self._check(site, start), body=[mutant], orelse=[statement]), node)
         self._region(start, end, "aug", (pristine, marks, mutants))
@@ -493,21 +703,57 @@ class _Transformer(ast.NodeTransformer):
         return self._switch(node, mutants)
 
     def visit_UnaryOp(self, node):
+        if _number_value(node) is not None:  # -5, -0.5: a number literal
+            return self._number(node)
         pristine = copy.deepcopy(node)
         self.generic_visit(node)
-        if "boolean" not in self.operators or not isinstance(node.op, ast.Not):
+        if "unary" not in self.operators or type(node.op) not in ops.UNARY:
             return node
-        site = self._site("boolean", "not x to x", self.pos.segment(pristine),
-                          self.pos.segment(pristine.operand), self.pos.span(pristine))
+        is_not = isinstance(node.op, ast.Not)  # a boolean site of the first release
+        if not is_not and self.fstring_depth:
+            return node
+        text = self.pos.segment(pristine)
+        operand = _grouped(pristine.operand, self.pos.segment(pristine.operand))
+        site = self._site("unary", "%s to %s" % (_short(text), _short(operand)), text, operand,
+                          self.pos.span(pristine), legacy="boolean" if is_not else None)
         return self._switch(node, [(site, pristine.operand)])
 
     def visit_Constant(self, node):
-        if ("boolean" not in self.operators or type(node.value) is not bool
+        if _number_value(node) is not None:
+            return self._number(node)
+        if _is_str(node):
+            return self._string(node)
+        if ("bool_literal" not in self.operators or type(node.value) is not bool
                 or id(node) in self.skip_constants):
             return node
         new = not node.value
-        site = self._site("boolean", "%s to %s" % (node.value, new), str(node.value), str(new),
-                          self.pos.span(node))
+        site = self._site("bool_literal", "%s to %s" % (node.value, new), str(node.value),
+                          str(new), self.pos.span(node), legacy="boolean")
+        return self._switch(node, [(site, ast.Constant(value=new))])
+
+    def _number(self, node):
+        """number (or default, for an argument's default): n -> n + 1."""
+        family = "default" if id(node) in self.defaults else "number"
+        if id(node) in self.skip_numbers or not self._new(family):
+            return node
+        value = _number_value(node)
+        new = value + 1
+        text = self.pos.segment(node)
+        label = "%s to %r" % (_short(text), new)
+        site = self._site(family, ("default " + label) if family == "default" else label,
+                          text, repr(new), self.pos.span(node))
+        return self._switch(node, [(site, ast.Constant(value=new))])
+
+    def _string(self, node):
+        """string (or default, for an argument's default): "abc" -> "XXabcXX"."""
+        family = "default" if id(node) in self.defaults else "string"
+        if id(node) in self.no_strings or not self._new(family):
+            return node
+        new = "XX%sXX" % node.value
+        text = self.pos.segment(node)
+        label = "%s to %s" % (_short(text), _short(repr(new)))
+        site = self._site(family, ("default " + label) if family == "default" else label,
+                          text, repr(new), self.pos.span(node))
         return self._switch(node, [(site, ast.Constant(value=new))])
 
     def visit_Return(self, node):
@@ -527,7 +773,8 @@ class _Transformer(ast.NodeTransformer):
                               str(value.value), str(new.value), self.pos.span(pristine))
         else:
             new = ast.Constant(value=None)
-            site = self._site("return", "return x to return None", self.pos.segment(pristine),
+            text = self.pos.segment(pristine)
+            site = self._site("return", "return %s to return None" % _short(text), text,
                               "None", self.pos.span(pristine))
         node.value = self._switch(node.value, [(site, new)])
         return node
@@ -668,6 +915,10 @@ class _Writer:
             text = ast.unparse(region.data)
             lines = self.source.count("\n", region.start, region.end)
             return "(%s%s)" % (text, "\n" * lines) if lines else text
+        if kind == "loop":  # at a loop body's end, falling through is continue
+            site, keyword = region.data
+            test = "!=" if keyword == "break" else "=="
+            return "if %s.active %s %r: break" % (region.ref, test, site.id)
         if kind == "wrap":
             prefix = "".join("((%s) if %s else " % (_one_line(mutant), self.check(site, region))
                              for site, mutant in region.data)
@@ -706,8 +957,9 @@ class _Writer:
                     newlines(target_end, op_start)]
             tail = "; del %s, %s" % _TEMPS
         value = _one_line(statement.value)
-        chain = "".join("(%s.%s(%s, (%s))) if %s else (" % (
-            ref, ops.INPLACE[new], load, value, self.check(site, region))
+        chain = "".join(("(%s.%s(%s, (%s))) if %s else (" % (
+            ref, ops.INPLACE[new], load, value, self.check(site, region))) if new is not None
+            else "(%s) if %s else (" % (value, self.check(site, region))
             for site, new in mutants)
         original = "%s.%s(%s," % (ref, ops.INPLACE[type(statement.op)], load)
         original += "" if self.source[op_end:op_end + 1].isspace() else " "
@@ -738,7 +990,24 @@ def _statement_lines(tree):
     return {n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt)}
 
 
-def instrument_source(source, relpath, operators=ops.OPERATORS, filename=None, prefix=None):
+def _number(sites, prefix):
+    """Gives every site its id: the sites of the first release's families ``<prefix>_gNNN``
+    in source order among themselves (the ids they always had), every newer family's sites
+    ``<prefix>_<tag>NNN`` in source order among that family's (ops.ID_TAG): a new family, or
+    a new site of one, never renumbers the others."""
+    groups = {}
+    for site in sites:
+        tag = "g" if site.legacy else ops.ID_TAG[site.operator]
+        groups.setdefault(tag, []).append(site)
+    for tag, group in groups.items():
+        group.sort(key=Site.sort_key)
+        width = max(3, len(str(len(group))))
+        for n, site in enumerate(group, 1):
+            site.id = "%s_%s%0*d" % (prefix, tag, width, n)
+            site.marker.value = site.id
+
+
+def instrument_source(source, relpath, operators=ops.DEFAULT, filename=None, prefix=None):
     """Instrument one module's source text.
 
     Returns an Instrumented whose sites carry ids ``<prefix>_gNNN`` numbered in source order.
@@ -752,14 +1021,11 @@ def instrument_source(source, relpath, operators=ops.OPERATORS, filename=None, p
     import_offset = point[0] if point is not None else len(source) + 1
     transformer = _Transformer(positions, operators, import_offset)
     transformer.visit(tree)
-    sites = sorted(transformer.sites, key=Site.sort_key)
+    sites = transformer.sites
     if not sites:
         return Instrumented(_utf8_cookie(source), [])
-    prefix = prefix or id_prefix(relpath)
-    width = max(3, len(str(len(sites))))
-    for n, site in enumerate(sites, 1):
-        site.id = "%s_g%0*d" % (prefix, width, n)
-        site.marker.value = site.id
+    _number(sites, prefix or id_prefix(relpath))
+    sites = sorted(sites, key=lambda site: site.id)
     regions = list(transformer.regions)
     if point is not None:
         regions.append(_Region(point[0], point[0], "insert", point[1:], len(regions)))

@@ -17,7 +17,8 @@ FILE_NAME = MODULE_NAME + ".py"
 
 #: What instrumented code uses besides ``active``; part of TEMPLATE (see helpers()).
 HELPERS_SOURCE = '''\
-from operator import iadd, ifloordiv, imod, imul, ipow, isub, itruediv
+from operator import (iadd, iand, ifloordiv, ilshift, imatmul, imod, imul, ior, ipow, irshift,
+                      isub, itruediv, ixor)
 
 
 class _Key:

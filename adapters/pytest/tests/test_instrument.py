@@ -194,13 +194,20 @@ def f(a, b, c):
 
 
 def test_boolean_operator_keeps_short_circuit():
-    code, gremlins = instrumented(BOOLEANS, ["boolean"])
+    # not x and True/False were boolean sites; they are the unary and bool_literal operators'
+    # now, and keep their _gNNN ids.
+    code, gremlins = instrumented(BOOLEANS, ["boolean", "unary", "bool_literal"])
     assert [g["description"] for g in gremlins] == [
-        "and to or", "and to or", "or to and", "or to and", "not x to x", "True to False",
+        "and to or", "and to or", "or to and", "or to and", "not a to a", "True to False",
         "False to True"]
+    assert [g["operator"] for g in gremlins][3:] == ["boolean", "unary", "bool_literal",
+                                                     "bool_literal"]
+    assert [g["id"][-4:] for g in gremlins] == ["g%03d" % n for n in range(1, 8)]
+    assert [g["description"] for g in instrumented(BOOLEANS, ["boolean"])[1]] == [
+        "and to or", "and to or", "or to and", "or to and"]
     gremlins, changed = check_every_gremlin(
         BOOLEANS, probe_f((0, 1, 2), (1, 0, 2), (1, 2, 0), (0, 0, 3), (1, 2, 3), ("", [], None)),
-        ["boolean"],
+        ["boolean", "unary", "bool_literal"],
         warm=True)
     assert changed == len(gremlins)
 
@@ -239,7 +246,7 @@ def none():
 def test_return_operator():
     code, gremlins = instrumented(RETURNS, ["return"])
     assert [g["description"] for g in gremlins] == [
-        "return x to return None", "return True to return False",
+        "return x * 2 to return None", "return True to return False",
         "return False to return True"]
     probe = lambda m: [outcome(m.f, 3), outcome(m.t), outcome(m.n), outcome(m.bare),
                        outcome(m.none)]
@@ -247,20 +254,28 @@ def test_return_operator():
     assert changed == 3
 
 
-def test_operator_selection_and_all_by_default():
-    all_ops = {g["operator"] for g in instrumented(COMPARISONS + BOOLEANS + RETURNS)[1]}
-    assert all_ops == {"comparison", "arithmetic", "boolean", "return"}
+def test_operator_selection_and_the_default_set():
+    default = {g["operator"] for g in instrumented(COMPARISONS + BOOLEANS + RETURNS,
+                                                   operators.DEFAULT)[1]}
+    assert default == {"comparison", "arithmetic", "boolean", "return", "unary",
+                       "bool_literal", "identity", "membership", "number"}
+    every = {g["operator"] for g in instrumented(COMPARISONS + BOOLEANS + RETURNS)[1]}
+    assert every == default | {"call"}  # calls.append(x) is a call statement
     only = {g["operator"] for g in instrumented(COMPARISONS + RETURNS, ["return"])[1]}
     assert only == {"return"}
     assert operators.parse_operators("return, comparison") == ["comparison", "return"]
-    assert operators.parse_operators(None) == list(operators.OPERATORS)
+    assert operators.parse_operators(None) == list(operators.DEFAULT)
+    assert "string" not in operators.DEFAULT and "call" not in operators.DEFAULT
+    assert operators.parse_operators("all") == list(operators.OPERATORS)
+    assert operators.parse_operators("default,string") == [
+        op for op in operators.OPERATORS if op != "call"]
     with pytest.raises(ValueError, match="'bogus'"):
         operators.parse_operators("comparison,bogus")
 
 
 def test_source_without_sites_is_unchanged():
     source = "import os\nNAME = 'x'  # a comment\n"
-    code, gremlins = instrumented(source)
+    code, gremlins = instrumented(source, operators.DEFAULT)
     assert code == source and gremlins == []
 
 
