@@ -13,6 +13,7 @@
 #include "cli/config_merge.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/list_command.hpp"
+#include "cli/list_operators_command.hpp"
 #include "cli/merge_command.hpp"
 #include "cli/node_command.hpp"
 #include "cli/options.hpp"
@@ -88,6 +89,10 @@ int main(int argc, char** argv) {
   saved_gremlin_options sopts, aopts;
   auto* show = add_show_subcommand(app, sopts);
   auto* apply = add_apply_subcommand(app, aopts);
+  list_operators_options oplist_opts;
+  auto* list_ops = app.add_subcommand("list-operators", "Print the mutation operators (with --pytest: the adapter's)");
+  list_ops->add_flag("--pytest", oplist_opts.pytest, "The pytest adapter's operators (the only ones)");
+  list_ops->add_option("--python", oplist_opts.python, "The interpreter that runs the adapter (default python3)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -102,5 +107,6 @@ int main(int argc, char** argv) {
   if (list->parsed()) return list_command(lopts, *list);
   if (show->parsed()) return show_command(sopts);
   if (apply->parsed()) return apply_command(aopts);
+  if (list_ops->parsed()) return list_operators_command(oplist_opts);
   return exit_bad_input;
 }

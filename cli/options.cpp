@@ -191,7 +191,7 @@ std::vector<option_spec> make_table() {
                   .when_unset("(first with pytest)").e_g("/usr/bin/python3"));
   t.push_back(option_spec("operators", "--operators", k::strings, field(&o::operators),
                           "With --pytest: mutation operators (comma list)")
-                  .when_unset("(all)").e_g("comparison,boolean"));
+                  .when_unset("(all but string, call)").e_g("comparison,boolean"));
   t.push_back(option_spec("targets", "--targets", k::strings, field(&o::targets),
                           "With --pytest: source files or folders to mutate (comma list)")
                   .when_unset("(auto-detected)").e_g("src,lib"));

@@ -102,7 +102,7 @@ def attach_fingerprints(gremlins, project, operators, pytest_args):
             except OSError:
                 scopes[rel] = _Scopes("")
         scope = scopes[rel].text_around(g.get("line", 1), g.get("end_line") or g.get("line", 1))
-        tests = list(g.get("tests") or [])
+        tests = sorted(g.get("tests") or [])  # their order is by duration: not evidence
         test_files = sorted({t.split("::", 1)[0] for t in tests})
         evidence = [(f, file_digest(f), [(os.path.relpath(c, project), _read(c)) for c in _conftests(project, f)])
                     for f in test_files]

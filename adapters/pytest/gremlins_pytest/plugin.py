@@ -62,8 +62,9 @@ OPTIONS = [
     (("--gremlin-batch-size",), dict(type=int, default=None, metavar="N",
                                      help="gremlins per batch (default 10)")),
     (("--gremlin-operators",), dict(default=None, metavar="LIST",
-                                    help="comma-separated operators: comparison,arithmetic,"
-                                         "boolean,boundary,return (default: all)")),
+                                    help="comma-separated operators, or all (default: all "
+                                         "but string, call; python -m gremlins_pytest "
+                                         "list-operators)")),
     (("--gremlin-cache",), dict(action="store_true", default=False,
                                 help="keep verdicts in .gremlins/results.db and reuse unchanged "
                                      "ones (the default)")),

@@ -67,8 +67,8 @@ def parse_args(argv):
         description="Instrument a pytest project and record its baseline coverage.")
     parser.add_argument("--project", required=True, help="the project's root folder")
     parser.add_argument("--out", help="output folder (default: PROJECT/.gremlins)")
-    parser.add_argument("--operators", help="comma-separated operators (default: all of %s)"
-                        % ",".join(ops.OPERATORS))
+    parser.add_argument("--operators", help="comma-separated operators of %s, or all, default "
+                        "(default: %s)" % (",".join(ops.OPERATORS), ",".join(ops.DEFAULT)))
     parser.add_argument("--targets", nargs="+", default=[],
                         help="source files or folders, relative to the project (default: "
                              "auto-detect the src/ or flat layout)")

@@ -349,3 +349,19 @@ def test_list_operators_command():
     bad = subprocess.run([sys.executable, "-m", "gremlins_pytest", "list-operators", "x"],
                          cwd=str(ADAPTER_DIR), capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "'x'" in bad.stderr
+
+
+def test_cli_list_operators_runs_the_adapters_listing():
+    from adapter_support import clean_env, gremlin_actors_bin
+    proc = subprocess.run([gremlin_actors_bin(), "list-operators", "--pytest", "--python",
+                           sys.executable], capture_output=True, text=True, timeout=60,
+                          env=clean_env(), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == operators.listing()
+    refused = subprocess.run([gremlin_actors_bin(), "list-operators"], capture_output=True,
+                             text=True, timeout=60, env=clean_env(), stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "--pytest" in refused.stderr and not refused.stdout
+    missing = subprocess.run([gremlin_actors_bin(), "list-operators", "--pytest", "--python",
+                              "/nonexistent/python3"], capture_output=True, text=True,
+                             timeout=60, env=clean_env(), stdin=subprocess.DEVNULL)
+    assert missing.returncode == 2 and "/nonexistent/python3" in missing.stderr

@@ -113,8 +113,11 @@ def test_calc_manifest_is_valid_and_complete(calc):
         assert set(g["tests"]) <= set(tests)
         buckets = [decade(tests[t]["duration_ms"]) for t in g["tests"]]
         assert buckets == sorted(buckets), g  # fastest first, by duration bucket
-    assert {g["operator"] for g in gremlins} == {"comparison", "arithmetic", "boolean",
-                                                 "boundary", "return"}
+    # calc has no and/or: its former boolean sites (not values, sample=False) are the unary
+    # and bool_literal operators' now
+    assert {g["operator"] for g in gremlins} == {"comparison", "arithmetic", "boundary",
+                                                 "return", "number", "unary", "bool_literal",
+                                                 "aug_assign", "condition"}
     assert proc.stdout.strip() == str(project / ".gremlins" / "run.json")
 
 
@@ -124,7 +127,7 @@ def test_calc_tests_lists_are_exact(calc):
     assert sorted(plus["tests"]) == ["tests/test_arith.py::test_add",
                                      "tests/test_arith.py::test_add_negative"]
     # sign(0) is never tested: its last return is reached by no test.
-    assert by_description(manifest, "calc/arith.py", 46, "return x to return None")["tests"] == []
+    assert by_description(manifest, "calc/arith.py", 46, "return 0 to return None")["tests"] == []
     # variance(sample=True) is never tested.
     assert by_description(manifest, "calc/stats.py", 27, "- to +")["tests"] == []
     # mean() is reached directly and through variance().
@@ -171,7 +174,7 @@ def test_cold_verdicts_on_calc(calc, tmp_path):
     # x > 0 -> x >= 0 only differs at sign(0), which no test checks: it survives.
     survivor = by_description(manifest, "calc/arith.py", 42, "> to >=")["id"]
     assert cold(run, survivor, tmp_path)[:2] == (0, None)
-    uncovered = by_description(manifest, "calc/arith.py", 46, "return x to return None")["id"]
+    uncovered = by_description(manifest, "calc/arith.py", 46, "return 0 to return None")["id"]
     assert cold(run, uncovered, tmp_path)[0] == 5
     code, _, output = cold(run, "not_a_gremlin", tmp_path)
     assert code == 0 and "21 passed" in output
@@ -219,7 +222,7 @@ def test_cold_verdicts_on_hardcases_use_the_instrumented_src_layout(hard, tmp_pa
     assert cold(run, class_body, tmp_path)[:2] == (1, "tests/test_shapes.py::test_config")
     # `return decorate` -> None breaks the import: collection fails, the gremlin is zapped.
     broken_import = by_description(manifest, "src/hard/shapes.py", 22,
-                                   "return x to return None")["id"]
+                                   "return decorate to return None")["id"]
     code, _, output = cold(run, broken_import, tmp_path)
     assert code == 1 and "collection" in output
     untested = by_description(manifest, "src/hard/shapes.py", 13, "+ to -")["id"]
@@ -290,7 +293,7 @@ def test_instrumented_modules_win_over_rootdir_insertion(tmp_path):
         "def test_origin():\n    assert '.gremlins' in tool.__file__\n")
     prepare(project)
     manifest, run = load(project)
-    assert [g["file"] for g in manifest["gremlins"]] == ["tool.py", "tool.py"]
+    assert [g["file"] for g in manifest["gremlins"]] == ["tool.py"] * 3  # +, return, 1
     for g in manifest["gremlins"]:
         assert g["tests"] == ["tests/test_tool.py::test_inc"]
         assert cold(run, g["id"], tmp_path)[:2] == (1, "tests/test_tool.py::test_inc")
