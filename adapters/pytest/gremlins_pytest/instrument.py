@@ -738,6 +738,8 @@ class _Transformer(ast.NodeTransformer):
             return node
         value = _number_value(node)
         new = value + 1
+        if new == value:  # 1e300 + 1: a float too large to change
+            return node
         text = self.pos.segment(node)
         label = "%s to %r" % (_short(text), new)
         site = self._site(family, ("default " + label) if family == "default" else label,

@@ -56,6 +56,10 @@ def test_number_operator():
     assert static[1] is True and static[3] is False
 
 
+def test_number_skips_floats_that_plus_one_does_not_change():
+    assert descriptions("X = 1e300\nY = 2.5e15\n", "number") == ["2.5e15 to 2500000000000001.0"]
+
+
 def test_number_leaves_boundary_operands_to_boundary():
     source = "def f(x):\n    return x < 10, x * 10\n"
     both = instrumented(source, ["boundary", "number"])[1]

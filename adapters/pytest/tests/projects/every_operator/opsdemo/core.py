@@ -66,7 +66,7 @@ def total(items):
 
 def countdown(n):
     steps = []
-    while n > 0:
+    while n > 0 and len(steps) < 10:  # bounded: n -= 1 -> n = 1 must not run forever
         steps.append(n)
         n -= 1
     return steps

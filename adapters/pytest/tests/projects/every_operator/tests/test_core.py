@@ -48,6 +48,7 @@ def test_total():
 
 def test_countdown():
     assert countdown(3) == [3, 2, 1]
+    assert countdown(30) == list(range(30, 20, -1))
 
 
 def test_shout():
