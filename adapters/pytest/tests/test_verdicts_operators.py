@@ -21,8 +21,9 @@ def project(tmp_path_factory):
 def run(project, executor):
     base, root, done = project
     if executor not in done:
+        # cold: a fresh interpreter for each of about 65 gremlins, slow on a loaded machine
         proc, data = cli_run(root, executor, base / ("%s.json" % executor), "--operators",
-                             "all", "--timeout", 20)
+                             "all", "--timeout", 20, timeout_s=1500)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         done[executor] = (proc, data)
     return done[executor]
