@@ -25,6 +25,7 @@ gremlins_pytest.plugin`` picks this one).
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -342,6 +343,32 @@ def say(text):
             pass
 
 
+#: Signals passed on to gremlin-actors when this process gets them.  SIGINT is not: Ctrl-C
+#: reaches the terminal's whole foreground process group, gremlin-actors included, and a
+#: second one would make it kill its tests at once instead of stopping them.
+PASSED_ON = (signal.SIGTERM, signal.SIGHUP)
+
+
+def wait_passing_signals(proc):
+    """Waits for gremlin-actors to end, however this process is signalled: it stops the run,
+    writes the results so far and exits 130, 143 or 129 itself (docs/exit-codes.md).  Without
+    this, Ctrl-C would raise KeyboardInterrupt here and SIGTERM would end this process while
+    gremlin-actors runs on, or is killed before it writes anything."""
+    def pass_on(signum, frame):
+        try:
+            proc.send_signal(signum)
+        except OSError:
+            pass
+
+    previous = {sig: signal.signal(sig, pass_on) for sig in PASSED_ON}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        return proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
     if _stood_down or not getattr(config.option, "gremlins", False):
@@ -373,12 +400,11 @@ def pytest_cmdline_main(config):
             return 2
     started = time.time()
     try:
-        code = exit_code(subprocess.call(command, cwd=str(rootdir)))
+        proc = subprocess.Popen(command, cwd=str(rootdir))
     except OSError as exc:
         sys.stderr.write("pytest --gremlins: cannot run %s: %s\n" % (binary, exc))
         return 2
-    except KeyboardInterrupt:
-        return 130
+    code = exit_code(wait_passing_signals(proc))
     results = os.path.join(str(rootdir), ".gremlins", "results.json")
     if "json" in formats and os.path.isfile(results) and os.path.getmtime(results) >= started - 1:
         say("pytest --gremlins: JSON results: %s" % results)

@@ -11,8 +11,10 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -328,3 +330,70 @@ def test_xdist_workers_become_gremlin_actors_workers(project, fake_cli, tmp_path
         cut = argv.index("--")
         assert argv[argv.index(sys.executable) + 1:cut] == expected
         assert argv[cut:] == ["--", "-p", "no:cacheprovider", "-p", "xdist.plugin"]
+
+
+def slow_project(root, functions=16, test_s=0.4):
+    """A project whose every gremlin takes about ``test_s`` to test."""
+    (root / "slowpkg").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "slowpkg" / "__init__.py").write_text("")
+    (root / "slowpkg" / "core.py").write_text("".join(
+        "def f%d(x):\n    return x + %d\n\n\n" % (i, i) for i in range(functions)))
+    (root / "tests" / "test_core.py").write_text("import time\n\nfrom slowpkg import core\n\n" + "".join(
+        "\ndef test_f%d():\n    time.sleep(%s)\n    assert core.f%d(1) == %d\n" % (i, test_s, i, i + 1)
+        for i in range(functions)))
+    (root / "pytest.ini").write_text("[pytest]\ntestpaths = tests\npythonpath = .\n")
+    return root
+
+
+def start_in_its_own_group(root):
+    """pytest --gremlins as a terminal starts it: its own process group (the foreground one)."""
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "gremlins_pytest.plugin",
+                             "-p", "no:cacheprovider", "--gremlins", "--gremlin-operators=arithmetic",
+                             "--gremlin-workers=1"], cwd=root, env=env_with(NO_COLOR="1"),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    store = root / ".gremlins" / "results.db"
+    while not store.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2.0)  # a few gremlins get their verdicts
+    return proc
+
+
+def left_behind(root):
+    """Processes whose command line or folder names the project (ours only)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                cmdline = handle.read().decode(errors="replace")
+            cwd = os.readlink("/proc/%s/cwd" % pid)
+        except OSError:
+            continue
+        if str(root) in cmdline or cwd.startswith(str(root)):
+            found.append((pid, cmdline.replace("\0", " ")))
+    return found
+
+
+@needs_cli
+@pytest.mark.parametrize("to_group, sig, code", [(True, signal.SIGINT, 130), (False, signal.SIGTERM, 143)])
+def test_a_stopped_run_writes_its_results_and_leaves_nothing(tmp_path, to_group, sig, code):
+    # Ctrl-C reaches the whole group (gremlin-actors too); SIGTERM to pytest alone is passed on.
+    root = slow_project(tmp_path / "slow")
+    proc = start_in_its_own_group(root)
+    assert proc.poll() is None, proc.communicate()[0]
+    if to_group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    output = proc.communicate(timeout=120)[0].decode(errors="replace")
+    assert proc.returncode == code, output
+    assert "interrupted" in output
+    results = json.loads((root / ".gremlins" / "results.json").read_text())
+    assert results["summary"]["zapped"] > 0, output  # the verdicts so far were written
+    assert len(results["results"]) == 16
+    deadline = time.monotonic() + 10
+    while left_behind(root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left_behind(root) == []
