@@ -397,3 +397,14 @@ def test_a_stopped_run_writes_its_results_and_leaves_nothing(tmp_path, to_group,
     while left_behind(root) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert left_behind(root) == []
+
+
+@needs_cli
+def test_gremlin_batch_alone_runs_batches_on_every_cpu(project):
+    proc = run_pytest(project, ["--gremlins", "--gremlin-batch", "--gremlin-operators=comparison"],
+                      env_with(NO_COLOR="1"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pool = json.loads((project / ".gremlins" / "results.json").read_text())["pool"]
+    assert pool["batches"] >= 1, pool
+    # --parallel's worker count (the CPU count; one worker would be pytest-gremlins' sequential mode)
+    assert pool["workers"] == os.cpu_count() or 1 < pool["workers"] < os.cpu_count(), pool
