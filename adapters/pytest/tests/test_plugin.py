@@ -10,6 +10,7 @@ tests/run-adapter-tests.sh) and is skipped otherwise.
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -353,12 +354,12 @@ def start_in_its_own_group(root):
                              "--gremlin-workers=1"], cwd=root, env=env_with(NO_COLOR="1"),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
-    deadline = time.monotonic() + 300
-    store = root / ".gremlins" / "results.db"
-    while not store.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(2.0)  # a few gremlins get their verdicts
-    return proc
+    seen = []
+    for line in iter(proc.stdout.readline, b""):  # until a first gremlin is zapped
+        seen.append(line)
+        if re.search(rb"zapped [1-9]", line):
+            break
+    return proc, b"".join(seen)
 
 
 def left_behind(root):
@@ -381,13 +382,13 @@ def left_behind(root):
 def test_a_stopped_run_writes_its_results_and_leaves_nothing(tmp_path, to_group, sig, code):
     # Ctrl-C reaches the whole group (gremlin-actors too); SIGTERM to pytest alone is passed on.
     root = slow_project(tmp_path / "slow")
-    proc = start_in_its_own_group(root)
-    assert proc.poll() is None, proc.communicate()[0]
+    proc, before = start_in_its_own_group(root)
+    assert proc.poll() is None, before + proc.communicate()[0]
     if to_group:
         os.killpg(proc.pid, sig)
     else:
         proc.send_signal(sig)
-    output = proc.communicate(timeout=120)[0].decode(errors="replace")
+    output = (before + proc.communicate(timeout=120)[0]).decode(errors="replace")
     assert proc.returncode == code, output
     assert "interrupted" in output
     results = json.loads((root / ".gremlins" / "results.json").read_text())
