@@ -72,6 +72,9 @@ def parse_args(argv):
     parser.add_argument("--targets", nargs="+", default=[],
                         help="source files or folders, relative to the project (default: "
                              "auto-detect the src/ or flat layout)")
+    parser.add_argument("--exclude", nargs="+", default=[],
+                        help="files, folders or glob patterns not to mutate (relative to the "
+                             "project)")
     parser.add_argument("--python-paths", nargs="+", default=[],
                         help="extra folders for PYTHONPATH, relative to the project")
     return parse_with_extra(parser, argv)
@@ -311,6 +314,11 @@ def select_files(args, project):
         files = proj.resolve_targets(project, args.targets)
     else:
         files = proj.discover(project)
+    if files and args.exclude:
+        files = proj.exclude_files(project, files, args.exclude, log)
+        if not files:
+            raise UsageError("--exclude %s leaves no Python source of %s to mutate"
+                             % (" ".join(args.exclude), project))
     if not files:
         raise UsageError("no Python sources found in %s (use --targets)" % project)
     return files

@@ -1,8 +1,11 @@
 """A project's Python sources: which files are targets, their module names, and the
 instrumented tree written from them (the project's own files are only ever read)."""
 
+import fnmatch
 import hashlib
+import io
 import os
+import re
 import shutil
 import sys
 import tokenize
@@ -59,16 +62,75 @@ def discover(project):
     return files
 
 
+#: Characters that make a target or an exclusion a glob pattern.
+GLOB_CHARS = "*?["
+
+
+def is_glob(text):
+    return any(c in text for c in GLOB_CHARS)
+
+
+def _items(args):
+    """The entries of list arguments: a comma inside one argument separates entries too."""
+    return [t.strip() for arg in args for t in arg.split(",") if t.strip()]
+
+
+def glob_matches(pattern, relpath):
+    """fnmatch-style (``*`` also crosses ``/``; ``**/`` may match no folder at all) against a
+    project-relative path written with ``/``; a pattern without ``/`` also matches the bare
+    file or folder name (``*_pb2.py``, ``migrations``)."""
+    pattern = pattern.replace(os.sep, "/")
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    candidates = [pattern]
+    if "**/" in pattern:
+        candidates.append(pattern.replace("**/", ""))
+    names = [relpath]
+    if "/" not in pattern:
+        names.append(relpath.rsplit("/", 1)[-1])
+    return any(fnmatch.fnmatchcase(n, c) for n in names for c in candidates)
+
+
+def _walk_everything(project):
+    """Every project-relative source file a glob may pick: as _walk from the project root, but
+    into every folder but hidden ones, caches and virtual environments."""
+    found = []
+    for root, dirs, files in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if not (
+            d.startswith(".") or d in ("__pycache__", "node_modules", "site-packages")
+            or d.endswith(".egg-info") or os.path.exists(os.path.join(root, d, "pyvenv.cfg"))))
+        for name in sorted(files):
+            if not is_test_file(name):
+                found.append(os.path.relpath(os.path.join(root, name), project))
+    return found
+
+
+def _inside(project, option, text):
+    """``text`` (relative to the project or absolute inside it) as a normalized absolute path."""
+    path = os.path.normpath(os.path.join(project, text))
+    if os.path.relpath(path, project).startswith(".."):
+        raise UsageError("%s: %s is outside the project %s" % (option, text, project))
+    return path
+
+
 def resolve_targets(project, targets):
-    """Project-relative source files of explicit targets (files or folders, relative to the
-    project or absolute inside it); a comma inside one argument separates targets too."""
+    """Project-relative source files of explicit targets: files or folders (relative to the
+    project or absolute inside it) or glob patterns over the project's source files
+    (glob_matches); a comma inside one argument separates targets too.  A target that names
+    no Python file is refused."""
     files = []
-    for target in (t.strip() for arg in targets for t in arg.split(",")):
-        if not target:
+    everything = None
+    for target in _items(targets):
+        if is_glob(target):
+            if everything is None:
+                everything = _walk_everything(project)
+            picked = [f for f in everything if glob_matches(target, f.replace(os.sep, "/"))]
+            if not picked:
+                raise UsageError("--targets: the pattern %s matches no Python source file of %s"
+                                 % (target, project))
+            files.extend(picked)
             continue
-        path = os.path.normpath(os.path.join(project, target))
-        if os.path.relpath(path, project).startswith(".."):
-            raise UsageError("--targets: %s is outside the project %s" % (target, project))
+        path = _inside(project, "--targets", target)
         if os.path.isdir(path):
             files.extend(_walk(project, path))
         elif os.path.isfile(path) and path.endswith(".py"):
@@ -77,6 +139,58 @@ def resolve_targets(project, targets):
             raise UsageError("--targets: %s is not a Python file or folder of %s"
                              % (target, project))
     return sorted(set(files))
+
+
+def exclude_files(project, files, excludes, log=lambda message: None):
+    """``files`` (project-relative) without those an exclusion names: a file or a folder (all
+    below it), relative to the project or absolute inside it, or a glob pattern; each is
+    tried (glob_matches) on the file and on every folder above it, so a name without ``/``
+    (``vendor``, ``*_pb2.py``) matches at any depth.  An exclusion that removes nothing is
+    noted through ``log``, not refused (a pattern for files that come and go stays valid)."""
+    kept = list(files)
+    for item in _items(excludes):
+        pattern = item
+        if not is_glob(item):
+            pattern = os.path.relpath(_inside(project, "--exclude", item), project)
+            if pattern == ".":
+                pattern = "*"
+
+        def hit(relpath, pattern=pattern.replace(os.sep, "/")):
+            parts = relpath.replace(os.sep, "/").split("/")
+            return any(glob_matches(pattern, "/".join(parts[:n]))
+                       for n in range(len(parts), 0, -1))
+        left = [f for f in kept if not hit(f)]
+        if len(left) == len(kept):
+            log("--exclude: %s matches none of the files to mutate" % item)
+        kept = left
+    return kept
+
+
+#: mutmut's spelling; anywhere in a comment of the line.
+PRAGMA = re.compile(r"#.*\bpragma:\s*no\s+mutate\b")
+
+
+def pragma_lines(source):
+    """The line numbers whose comment says ``# pragma: no mutate`` (comments only: the same
+    text inside a string does not count)."""
+    lines = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and PRAGMA.match(token.string):
+                lines.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return lines
+
+
+def without_pragma(sites, source):
+    """The sites of a file minus those on a ``# pragma: no mutate`` line: a site is skipped
+    when any line from its first to its last carries the pragma.  Ids are given before this
+    filter, so adding a pragma changes no other gremlin's id."""
+    skipped = pragma_lines(source)
+    if not skipped:
+        return list(sites)
+    return [s for s in sites if not any(n in skipped for n in range(s.line, s.end_line + 1))]
 
 
 def import_root(project, relpath):
@@ -176,7 +290,11 @@ def build(project, relpaths, inst, operators, log=lambda message: None):
             handle.write(result.source)
         original_dir = os.path.dirname(os.path.join(project, relpath)) if is_package else None
         modules[name] = [inner.replace(os.sep, "/"), is_package, original_dir]
-        gremlins.extend(site.as_manifest(relpath.replace(os.sep, "/")) for site in result.sites)
+        sites = without_pragma(result.sites, source)
+        if len(sites) < len(result.sites):
+            log("%s: %d gremlins left out by # pragma: no mutate"
+                % (relpath, len(result.sites) - len(sites)))
+        gremlins.extend(site.as_manifest(relpath.replace(os.sep, "/")) for site in sites)
     _copy_data_files(project, list(owners.values()), inst)
     with open(os.path.join(inst, switch.FILE_NAME), "w", encoding="utf-8") as handle:
         handle.write(switch.render(modules))
