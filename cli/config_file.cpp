@@ -175,6 +175,30 @@ config_value value_of(const file_context& ctx, const option_spec& spec, const to
   ctx.fail(n.source(), key, "has a type this version cannot read");
 }
 
+// [tool.pytest-gremlins]: the keys pytest_gremlins_keys() maps, checked as our keys are (the
+// messages name the key as written there); the others are pytest-gremlins' own.
+std::vector<file_setting> foreign_settings_of(const file_context& ctx, const toml::table& table) {
+  std::vector<std::pair<std::uint32_t, file_setting>> found;
+  for (const auto& [name, node] : table) {
+    std::string written(name.str());
+    std::string key = written;
+    std::replace(key.begin(), key.end(), '-', '_');
+    for (const auto& [theirs, ours] : pytest_gremlins_keys()) {
+      if (key != theirs) continue;
+      option_spec spec = *cli::find_option(ours);
+      spec.key = written;  // name it as the user wrote it
+      file_setting s{ours, value_of(ctx, spec, node), ctx.where(name.source()),
+                     ctx.table + (theirs == ours ? "" : " " + theirs), true};
+      found.push_back({name.source().begin.line, std::move(s)});
+    }
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<file_setting> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
 std::vector<file_setting> settings_of(const file_context& ctx, const toml::table& table) {
   std::vector<std::pair<std::uint32_t, file_setting>> found;
   for (const auto& [name, node] : table) {
@@ -188,7 +212,7 @@ std::vector<file_setting> settings_of(const file_context& ctx, const toml::table
         ctx.fail(name.source(), std::string(name.str()),
                  "is given twice (also on line " + std::to_string(seen.first) + ")");
     found.push_back({name.source().begin.line,
-                     {key, value_of(ctx, *spec, node), ctx.where(name.source())}});
+                     {key, value_of(ctx, *spec, node), ctx.where(name.source()), ctx.table}});
   }
   // toml++ keeps a table ordered by key; the file's order reads better in `config` output.
   std::stable_sort(found.begin(), found.end(),
@@ -222,26 +246,44 @@ const std::vector<std::string>& config_file_keys() {
   return keys;
 }
 
+const std::vector<std::pair<std::string, std::string>>& pytest_gremlins_keys() {
+  static const std::vector<std::pair<std::string, std::string>> keys = {
+      {"operators", "operators"}, {"paths", "targets"}, {"exclude", "exclude"}};
+  return keys;
+}
+
 std::vector<file_setting> load_config_file(const std::string& project_dir, std::string& used_file) {
   namespace fs = std::filesystem;
   used_file.clear();
   fs::path dir(project_dir.empty() ? "." : project_dir);
   std::string pyproject = (dir / "pyproject.toml").lexically_normal().string();
+  std::vector<file_setting> out;
   if (fs::is_regular_file(pyproject)) {
     toml::table doc = parse(pyproject, pyproject);
+    if (const toml::node* theirs = doc["tool"]["pytest-gremlins"].node()) {
+      file_context ctx{pyproject, "[tool.pytest-gremlins]"};
+      if (!theirs->is_table())
+        throw config_error(ctx.where(theirs->source()) + ": [tool.pytest-gremlins] must be a table");
+      out = foreign_settings_of(ctx, *theirs->as_table());
+      used_file = pyproject;
+    }
     if (const toml::node* section = doc["tool"]["gremlin-actors"].node()) {
       file_context ctx{pyproject, "[tool.gremlin-actors]"};
       if (!section->is_table())
         throw config_error(ctx.where(section->source()) + ": [tool.gremlin-actors] must be a table");
       used_file = pyproject;
-      return settings_of(ctx, *section->as_table());
+      auto ours = settings_of(ctx, *section->as_table());
+      out.insert(out.end(), ours.begin(), ours.end());
+      return out;
     }
   }
   std::string own = (dir / "gremlin-actors.toml").lexically_normal().string();
-  if (!fs::is_regular_file(own)) return {};
+  if (!fs::is_regular_file(own)) return out;
   toml::table doc = parse(own, own);
   used_file = own;
-  return settings_of(file_context{own, ""}, doc);
+  auto ours = settings_of(file_context{own, ""}, doc);
+  out.insert(out.end(), ours.begin(), ours.end());
+  return out;
 }
 
 }  // namespace gremlins

@@ -6,6 +6,7 @@
 #include "cli/config_merge.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <type_traits>
 
 #include "cli/config_file.hpp"
@@ -70,15 +71,34 @@ bool on_command_line(const CLI::App& app, const option_spec& spec) {
   return opt != nullptr && opt->count() > 0;
 }
 
-// Another member of the option's group given on the command line (e.g. --gremlins when the
-// file names a manifest): the name, or "".
+std::vector<std::string> groups_of(const option_spec& spec) {
+  std::vector<std::string> out;
+  std::string::size_type start = 0;
+  while (start < spec.group.size()) {
+    auto comma = spec.group.find(',', start);
+    if (comma == std::string::npos) comma = spec.group.size();
+    out.push_back(spec.group.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Another option sharing a group with this one given on the command line (e.g. --gremlins
+// when the file names a manifest): the name, or "".
 std::string group_member_given(const CLI::App& app, const option_spec& spec) {
-  if (spec.group.empty()) return "";
-  for (const auto& other : run_option_table())
-    if (&other != &spec && other.group == spec.group && on_command_line(app, other))
-      return other.main_name();
+  auto mine = groups_of(spec);
+  if (mine.empty()) return "";
+  for (const auto& other : run_option_table()) {
+    if (&other == &spec || !on_command_line(app, other)) continue;
+    for (const auto& g : groups_of(other))
+      if (std::find(mine.begin(), mine.end(), g) != mine.end()) return other.main_name();
+  }
   return "";
 }
+
+// "pyproject.toml:14 [tool.gremlin-actors]", "gremlin-actors.toml:3",
+// "pyproject.toml:20 [tool.pytest-gremlins] paths".
+std::string place(const file_setting& s) { return s.table.empty() ? s.where : s.where + " " + s.table; }
 
 }  // namespace
 
@@ -90,15 +110,21 @@ std::vector<effective_setting> merge_config_file(run_options& opts, const CLI::A
   for (const auto& spec : run_option_table()) {
     bool on_cli = on_command_line(app, spec);
     std::string source = on_cli ? "command line" : "default";
-    for (const auto& s : settings) {
-      if (s.key != spec.key) continue;
+    // Ours ([tool.gremlin-actors] or gremlin-actors.toml) wins over [tool.pytest-gremlins].
+    const file_setting* ours = nullptr;
+    const file_setting* theirs = nullptr;
+    for (const auto& s : settings)
+      if (s.key == spec.key) (s.foreign ? theirs : ours) = &s;
+    if (const file_setting* chosen = ours ? ours : theirs) {
+      std::string from = place(*chosen);
+      if (ours && theirs) from += " (over " + place(*theirs) + ")";
       if (on_cli) {
-        source = "command line (over " + s.where + ")";
+        source = "command line (over " + from + ")";
       } else if (auto other = group_member_given(app, spec); !other.empty()) {
-        source = "default (" + s.where + " dropped: " + other + " on the command line)";
+        source = "default (" + from + " dropped: " + other + " on the command line)";
       } else {
-        apply(spec, opts, s.value);
-        source = s.where;
+        apply(spec, opts, chosen->value);
+        source = from;
       }
     }
     out.push_back({spec.key, shown_value(spec, opts), source});

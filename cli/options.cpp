@@ -63,18 +63,23 @@ std::vector<option_spec> make_table() {
   using o = run_options;
   const pool_config pool;     // the library's defaults are the CLI's, where it has them
   const command_spec command;
-  const std::string gremlin_source = "what to test";
+  // Alternatives (a member on the command line drops the file's others, cli/config_merge.cpp):
+  // one list of gremlins, and where the gremlins come from. With --pytest, --gremlins and
+  // --gremlin-ids choose among the adapter's gremlins, so pytest is in the second group only.
+  const std::string gremlin_list = "gremlin list";
+  const std::string gremlin_source = "gremlin source";
+  const std::string list_and_source = gremlin_list + "," + gremlin_source;
   std::vector<option_spec> t;
   // What to test.
   t.push_back(option_spec("manifest", "--manifest", k::string, field(&o::manifest),
                           "Gremlin manifest (JSON, docs/results-json.md \"The manifest\")")
-                  .in_group(gremlin_source).e_g("gremlins.json"));
+                  .in_group(list_and_source).e_g("gremlins.json"));
   t.push_back(option_spec("gremlins", "--gremlins", k::joined, field(&o::gremlins_csv),
-                          "Comma-separated gremlin ids")
-                  .in_group(gremlin_source).e_g("g1,g2"));
+                          "Comma-separated gremlin ids (with --pytest: ids, globs, FILE or FILE:LINE[-END] to test)")
+                  .in_group(gremlin_list).e_g("g1,g2"));
   t.push_back(option_spec("gremlin_ids", "--gremlin-ids", k::string, field(&o::gremlin_ids_file),
-                          "File with one gremlin id a line")
-                  .in_group(gremlin_source).e_g("ids.txt"));
+                          "File with one gremlin id a line (with --pytest: one selection a line, as --gremlins)")
+                  .in_group(gremlin_list).e_g("ids.txt"));
   t.push_back(option_spec("pytest", "--pytest", k::flag, field(&o::pytest),
                           "Python project: instrument, baseline with coverage, run warm (adapters/pytest)")
                   .in_group(gremlin_source));
@@ -193,8 +198,11 @@ std::vector<option_spec> make_table() {
                           "With --pytest: mutation operators (comma list)")
                   .when_unset("(all but string, call)").e_g("comparison,boolean"));
   t.push_back(option_spec("targets", "--targets", k::strings, field(&o::targets),
-                          "With --pytest: source files or folders to mutate (comma list)")
+                          "With --pytest: source files, folders or glob patterns to mutate (comma list)")
                   .when_unset("(auto-detected)").e_g("src,lib"));
+  t.push_back(option_spec("exclude", "--exclude", k::strings, field(&o::exclude),
+                          "With --pytest: files, folders or glob patterns not to mutate (comma list)")
+                  .when_unset("(none)").e_g("src/pkg/vendor,*_pb2.py"));
   // Output.
   t.push_back(option_spec("json", "--json", k::string, field(&o::json),
                           "Write the results JSON (docs/results-json.md) here")

@@ -73,7 +73,8 @@ struct option_spec {
   bool inverted = false;   ///< the key is the negation of the field: warmup = !no_warmup
   std::string unset;       ///< what `config` shows for an empty or unset field
   std::string unit;        ///< shown after the value by `config` ("s")
-  std::string group;       ///< a member given on the command line drops the file's other members
+  std::string group;       ///< comma list of groups; a member given on the command line drops
+                           ///< the file's values of the options sharing a group with it
   std::string example;     ///< a non-default value as written on the command line (docs, tests)
 
   option_spec(std::string key, std::string flags, value_kind kind, option_field target,

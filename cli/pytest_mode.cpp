@@ -171,6 +171,10 @@ pytest_prepared prepare_pytest(const run_options& o, process_runner& runner,
     spec.argv.emplace_back("--targets");
     spec.argv.insert(spec.argv.end(), o.targets.begin(), o.targets.end());
   }
+  if (!o.exclude.empty()) {
+    spec.argv.emplace_back("--exclude");
+    spec.argv.insert(spec.argv.end(), o.exclude.begin(), o.exclude.end());
+  }
   // What follows `--` is pytest's own arguments: prepare puts them into run.json's pytest_args,
   // so the baseline, the coverage, the warm workers and the cold runs all use them.
   if (!o.command.empty()) {

@@ -116,17 +116,18 @@ command_spec make_command(const run_options& o) {
 }
 
 std::vector<gremlin> load_gremlins(const run_options& o, run_report& report) {
-  int given = !o.manifest.empty() + !o.gremlins_csv.empty() + !o.gremlin_ids_file.empty();
+  // With --pytest, --gremlins and --gremlin-ids choose among the manifest's gremlins (selection).
+  int given = !o.manifest.empty() + (o.pytest ? 0 : !o.gremlins_csv.empty() + !o.gremlin_ids_file.empty());
   if (given != 1)
     throw refusal("give exactly one of --manifest FILE, --gremlins a,b,c or --gremlin-ids FILE");
   // Every refusal names the option it is about (the message may name the file already).
-  std::string option = !o.gremlins_csv.empty()       ? "--gremlins"
+  std::string option = o.pytest                      ? "--pytest (the adapter's manifest)"
+                       : !o.gremlins_csv.empty()     ? "--gremlins"
                        : !o.gremlin_ids_file.empty() ? "--gremlin-ids"
-                       : o.pytest                    ? "--pytest (the adapter's manifest)"
                                                      : "--manifest";
   try {
-    if (!o.gremlins_csv.empty()) return gremlins_from_list(o.gremlins_csv);
-    if (!o.gremlin_ids_file.empty()) return load_gremlin_ids(o.gremlin_ids_file);
+    if (!o.pytest && !o.gremlins_csv.empty()) return gremlins_from_list(o.gremlins_csv);
+    if (!o.pytest && !o.gremlin_ids_file.empty()) return load_gremlin_ids(o.gremlin_ids_file);
     auto m = load_manifest(o.manifest);
     report.test_durations_ms = m.test_durations_ms;
     return std::move(m.gremlins);
@@ -176,8 +177,8 @@ std::string quiet_summary(const run_report& report, const summary& sum) {
 
 // --pytest: the adapter's prepare step replaces the manifest, the commands and the baseline.
 int apply_pytest_plan(run_options& o, command_spec& cmd, double& baseline_ms, stop_watch& watch) {
-  if (!o.manifest.empty() || !o.gremlins_csv.empty() || !o.gremlin_ids_file.empty())
-    throw refusal("--pytest finds the gremlins and the test command itself: drop --manifest/--gremlins/--gremlin-ids (what follows -- is pytest's arguments)");
+  if (!o.manifest.empty())
+    throw refusal("--pytest finds the gremlins itself: drop --manifest (--gremlins and --gremlin-ids choose among its gremlins; what follows -- is pytest's arguments)");
   process_runner prep_runner;
   pytest_prepared prepared;
   {
@@ -231,7 +232,36 @@ selection_options selection_options_of(const run_options& o, const std::string& 
   s.since = o.since;
   s.in_diff = o.in_diff;
   s.rootdir = rootdir.empty() ? o.rootdir : rootdir;
+  if (o.pytest) {  // --gremlins / --gremlin-ids choose among the adapter's gremlins
+    if (!o.gremlins_csv.empty()) read_patterns_list(o.gremlins_csv, s);
+    if (!o.gremlin_ids_file.empty()) read_patterns_file(o.gremlin_ids_file, s);
+    s.project = s.rootdir;
+    s.manifest = o.manifest;
+    s.previous_results = o.json;
+  }
   return s;
+}
+
+// After a run on a subset (--pytest --gremlins ...): what was tested now, and where the whole
+// project stands (the others' verdicts are the last ones).
+std::string subset_summary(const run_report& report, const selection& chosen, const summary& whole, bool quiet) {
+  std::vector<worker_result> fresh;
+  for (const auto& r : report.results)
+    if (!report.reused.count(r.gremlin_id)) fresh.push_back(r);
+  auto now = summarize(fresh, report.wall_ms);
+  std::string counts;
+  for (std::size_t i = 0; i < status_count; ++i)
+    if (now.counts[i] > 0) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", now.counts[i], to_string(static_cast<status>(i)));
+  std::string missing = chosen.without_verdict == 0 ? ""
+      : fmt::format("; {} gremlin{} without a current verdict (a run without --gremlins tests them)",
+                    chosen.without_verdict, chosen.without_verdict == 1 ? "" : "s");
+  if (quiet)  // the tail of the one summary line
+    return fmt::format("; tested now {} of {}{}{}{}\n", fresh.size(), chosen.given, counts.empty() ? "" : " (",
+                       counts.empty() ? "" : counts + ")", missing);
+  return fmt::format("\nTested now: {} of the project's {} gremlins{}{}. The project stands at {:.2f}% over the {} "
+                     "with a verdict ({} from earlier runs){}.\n",
+                     fresh.size(), chosen.given, counts.empty() ? "" : ": ", counts, whole.score,
+                     report.results.size(), report.results.size() - fresh.size(), missing);
 }
 
 // The reused verdicts join the new ones, marked as such; the store has every verdict written.
@@ -369,7 +399,12 @@ int run_command(run_options& o, const CLI::App* parsed) {
     copts.show_all = o.show_all;
     copts.color = color_enabled(o.no_color, isatty(STDOUT_FILENO));
     copts.changed_files = changed_sources(report);  // edited while the run went: no diff
-    std::cout << (o.quiet ? quiet_summary(report, sum) : render_console_report(report, copts)) << std::flush;
+    std::string text = o.quiet ? quiet_summary(report, sum) : render_console_report(report, copts);
+    if (chosen.subset && !report.interrupted) {
+      if (o.quiet && !text.empty() && text.back() == '\n') text.pop_back();
+      text += subset_summary(report, chosen, sum, o.quiet);
+    }
+    std::cout << text << std::flush;
   } else if (cause == stop_cause::output_gone) {
     std::cerr << "gremlin-actors: the standard output was closed and no results file was asked for "
                  "(--json, --report-elements, --report-html): the run was stopped\n";

@@ -62,6 +62,7 @@ struct run_options {
   std::string python;
   std::vector<std::string> operators;
   std::vector<std::string> targets;
+  std::vector<std::string> exclude;       ///< files, folders or globs not to mutate
   // Output.
   std::string json;
   std::string report_elements;

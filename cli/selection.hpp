@@ -1,7 +1,9 @@
 #pragma once
-// What a run tests, of the gremlins it was given: only those on lines a change touched
-// (--since REV, --in-diff FILE), only its shard (--shard K/N), and not those whose verdict the
-// results store still holds for the same fingerprint (--resume, --force). docs/results-store.md.
+// What a run tests, of the gremlins it was given: with --pytest only those --gremlins or
+// --gremlin-ids choose (ids, globs, FILE, FILE:LINE, FILE:START-END; the others keep their
+// stored verdicts), only those on lines a change touched (--since REV, --in-diff FILE), only
+// its shard (--shard K/N), and not those whose verdict the results store still holds for the
+// same fingerprint (--resume, --force). docs/results-store.md.
 
 #include <memory>
 #include <stdexcept>
@@ -33,6 +35,14 @@ struct selection_options {
   std::string since;    ///< a git revision, or ""
   std::string in_diff;  ///< a unified diff file, or ""
   std::string rootdir;  ///< where `git diff` runs
+  /// With --pytest: what to test (choose_gremlins()); each with its origin for messages
+  /// ("--gremlins", "ids.txt:3"). The gremlins not chosen are not run: their current verdicts
+  /// (same fingerprint) from the store, else from `previous_results`, stay in the reports.
+  std::vector<std::string> patterns;
+  std::vector<std::string> pattern_origins;
+  std::string project;           ///< the folder the manifest's file paths are relative to
+  std::string manifest;          ///< named in the refusal of a pattern that matches nothing
+  std::string previous_results;  ///< the last results JSON (used when there is no store)
 };
 
 struct selection {
@@ -45,7 +55,26 @@ struct selection {
   std::string digest;                                      ///< of every gremlin given
   std::vector<std::string> notes;                          ///< one line each, for the console
   std::size_t left_out = 0;                                ///< outside the change or the shard
+  bool subset = false;              ///< patterns chose what to test; the rest kept its verdicts
+  std::size_t given = 0;            ///< gremlins the run was given (the whole project's)
+  std::size_t without_verdict = 0;  ///< not chosen, and no current verdict to show
 };
+
+/// The indices of `all` that `patterns` choose, in order, each once. A pattern is, in this
+/// order: an exact id; a glob over ids (fnmatch(3): `*`, `?`, `[...]`); FILE:LINE or
+/// FILE:START-END (gremlins whose lines meet those lines); FILE (all of its gremlins). FILE is
+/// a manifest `file`, or any path (relative to the current folder or to `project`, or
+/// absolute) that resolves to the same file. Throws selection_error naming the pattern and
+/// its origin when one matches nothing.
+std::vector<std::size_t> choose_gremlins(const std::vector<gremlin>& all, const selection_options& o);
+
+/// The patterns of a --gremlin-ids file with --pytest: one a line, blank lines and lines
+/// starting with '#' skipped; origins "FILE:LINE". Throws selection_error naming the file.
+void read_patterns_file(const std::string& path, selection_options& o);
+
+/// The patterns of --gremlins with --pytest (a comma list). Throws selection_error for an
+/// empty entry.
+void read_patterns_list(const std::string& csv, selection_options& o);
 
 /// Applies `o` to `all`. `runner` runs `git diff` for --since. Throws selection_error or
 /// store_error.

@@ -21,10 +21,33 @@ TEST_CASE("config: values come from the file, the command line wins, the rest ar
             "[project]\nname = \"x\"\n\n[tool.gremlin-actors]\nworkers = 3\nbatch-size = 7\ndistribution = \"weighted\"\n");
   auto r = run_cli({"config", "--batch-size", "5"}, limit, {dir.path(), {}});
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("workers = 3    # pyproject.toml:5"));
-  CHECK_THAT(r.out, Catch::Contains("distribution = weighted    # pyproject.toml:7"));
-  CHECK_THAT(r.out, Catch::Contains("batch_size = 5    # command line (over pyproject.toml:6)"));
+  CHECK_THAT(r.out, Catch::Contains("workers = 3    # pyproject.toml:5 [tool.gremlin-actors]\n"));
+  CHECK_THAT(r.out, Catch::Contains("distribution = weighted    # pyproject.toml:7 [tool.gremlin-actors]\n"));
+  CHECK_THAT(r.out, Catch::Contains("batch_size = 5    # command line (over pyproject.toml:6 [tool.gremlin-actors])\n"));
   CHECK_THAT(r.out, Catch::Contains("executor = auto    # default"));
+}
+
+TEST_CASE("config: [tool.pytest-gremlins] values, ours winning over them, each with its file and table",
+          "[cli-config]") {
+  scratch_dir dir;
+  dir.write("pyproject.toml",
+            "[tool.pytest-gremlins]\noperators = [\"comparison\", \"boolean\"]\npaths = [\"src\"]\n"
+            "exclude = [\"src/old.py\"]\nworkers = 9\n\n[tool.gremlin-actors]\nexclude = [\"src/gen_*.py\"]\n");
+  auto r = run_cli({"config", "--operators", "return"}, limit, {dir.path(), {}});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("# configuration file: pyproject.toml\n"));
+  CHECK_THAT(r.out, Catch::Contains("\ntargets = src    # pyproject.toml:3 [tool.pytest-gremlins] paths\n"));
+  CHECK_THAT(r.out, Catch::Contains("\nexclude = src/gen_*.py    # pyproject.toml:8 [tool.gremlin-actors] "
+                                    "(over pyproject.toml:4 [tool.pytest-gremlins])\n"));
+  CHECK_THAT(r.out, Catch::Contains("\noperators = return    # command line (over pyproject.toml:2 "
+                                    "[tool.pytest-gremlins])\n"));
+  CHECK_THAT(r.out, Catch::Contains("\nworkers = (CPU count when parallel)    # default\n"));
+  // A bad value: file, line, table and key; exit 2.
+  dir.write("pyproject.toml", "[tool.pytest-gremlins]\noperators = \"comparison\"\n");
+  auto bad = run_cli({"config"}, limit, {dir.path(), {}});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("pyproject.toml:2: [tool.pytest-gremlins] key 'operators' must be an array of "
+                                      "strings, not a string"));
 }
 
 TEST_CASE("config: gremlin-actors.toml is read when pyproject.toml has no table", "[cli-config]") {

@@ -98,6 +98,7 @@ TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "
              "shard = \"2/3\"\n"                   // 50
              "since = \"origin/main\"\n"           // 51
              "in_diff = \"change.diff\"\n"         // 52
+             "exclude = [\"src/gen\", \"*_pb2.py\"]\n"  // 53
              "\n[tool.other]\nx = 1\n");
   std::string used;
   auto s = load_config_file(dir.str(), used);
@@ -108,6 +109,7 @@ TEST_CASE("config file: every key of [tool.gremlin-actors] in pyproject.toml", "
   CHECK(value<std::int64_t>(s, "workers") == 4);
   CHECK(value<std::int64_t>(s, "timeout_confirmations") == 2);
   CHECK(value<std::string>(s, "store") == "out/results.db");
+  CHECK(value<std::vector<std::string>>(s, "exclude") == std::vector<std::string>{"src/gen", "*_pb2.py"});
   CHECK(value<bool>(s, "resume"));
   CHECK(value<std::string>(s, "shard") == "2/3");
   CHECK(value<std::string>(s, "in_diff") == "change.diff");
@@ -288,4 +290,68 @@ TEST_CASE("config file: syntax errors and a section that is not a table", "[conf
   write_file(own.path, "gremlin-actors.toml", "[gremlin-actors]\nworkers = 1\n");
   CHECK_THROWS_WITH(load_config_file(own.str(), used),
                     Catch::Contains("gremlin-actors.toml:1: key 'gremlin-actors' is unknown"));
+}
+
+TEST_CASE("config file: [tool.pytest-gremlins] operators, paths and exclude are read, ours comes after",
+          "[config]") {
+  temp_dir dir;
+  write_file(dir.path, "pyproject.toml",
+             "[tool.pytest-gremlins]\n"
+             "operators = [\"comparison\"]\n"
+             "paths = [\"src/calc\"]\n"
+             "workers = 4                # pytest-gremlins' own: not read\n"
+             "exclude = [\"src/calc/legacy.py\"]\n"
+             "max-pardons = 3\n"
+             "\n[tool.gremlin-actors]\n"
+             "exclude = [\"src/calc/gen_*.py\"]\n");
+  std::string used;
+  auto s = load_config_file(dir.str(), used);
+  CHECK(used == dir.str() + "/pyproject.toml");
+  REQUIRE(s.size() == 4);
+  // Theirs first (foreign), in file order; then ours.
+  CHECK(s[0].key == "operators");
+  CHECK(s[0].foreign);
+  CHECK(s[0].where == used + ":2");
+  CHECK(s[0].table == "[tool.pytest-gremlins]");
+  CHECK(s[1].key == "targets");
+  CHECK(s[1].table == "[tool.pytest-gremlins] paths");
+  CHECK(std::get<std::vector<std::string>>(s[1].value) == std::vector<std::string>{"src/calc"});
+  CHECK(s[2].key == "exclude");
+  CHECK(s[2].foreign);
+  CHECK(s[3].key == "exclude");
+  CHECK_FALSE(s[3].foreign);
+  CHECK(s[3].table == "[tool.gremlin-actors]");
+  CHECK(s[3].where == used + ":9");
+
+  // Only theirs in pyproject.toml: gremlin-actors.toml is still ours.
+  write_file(dir.path, "pyproject.toml", "[tool.pytest-gremlins]\npaths = [\"lib\"]\n");
+  write_file(dir.path, "gremlin-actors.toml", "targets = [\"src\"]\n");
+  s = load_config_file(dir.str(), used);
+  CHECK(used == dir.str() + "/gremlin-actors.toml");
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].foreign);
+  CHECK_FALSE(s[1].foreign);
+  CHECK(s[1].table.empty());
+}
+
+TEST_CASE("config file: bad values in [tool.pytest-gremlins] name the file, line and key as written",
+          "[config]") {
+  auto error_of = [](const std::string& text) -> std::string {
+    temp_dir dir;
+    write_file(dir.path, "pyproject.toml", text);
+    std::string used;
+    try {
+      load_config_file(dir.str(), used);
+    } catch (const config_error& e) {
+      std::string msg = e.what();
+      return msg.substr(msg.find("pyproject.toml"));
+    }
+    return "(accepted)";
+  };
+  CHECK(error_of("[tool.pytest-gremlins]\n\npaths = \"src\"\n") ==
+        "pyproject.toml:3: [tool.pytest-gremlins] key 'paths' must be an array of strings, not a string");
+  CHECK(error_of("[tool.pytest-gremlins]\nexclude = [\"a\", 3]\n") ==
+        "pyproject.toml:2: [tool.pytest-gremlins] key 'exclude' item 2 must be a string, not an integer");
+  CHECK(error_of("[tool]\npytest-gremlins = 3\n") == "pyproject.toml:2: [tool.pytest-gremlins] must be a table");
+  CHECK(error_of("[tool.pytest-gremlins]\nreport = \"html\"\ncache = true\n") == "(accepted)");
 }

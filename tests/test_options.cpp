@@ -317,11 +317,16 @@ TEST_CASE("options: a gremlin source on the command line drops the file's other 
   run.merged();
   CHECK(run.opts->gremlins_csv == "a,b");
   CHECK(run.opts->manifest.empty());
-  CHECK_FALSE(run.opts->pytest);
+  CHECK(run.opts->pytest);  // with --pytest, --gremlins chooses among its gremlins: kept
   CHECK(run.opts->workers == std::optional<std::uint32_t>(2));  // not in the group: applied
   CHECK(run.row("manifest").source ==
         "default (" + run.used_file + ":1 dropped: --gremlins on the command line)");
-  CHECK(run.row("pytest").source == "default (" + run.used_file + ":2 dropped: --gremlins on the command line)");
+  CHECK(run.row("pytest").source == run.used_file + ":2");
+  // --manifest on the command line drops the file's pytest (where gremlins come from).
+  parsed_run manifest({"--rootdir", dir.path(), "--manifest", "m.json"});
+  manifest.merged();
+  CHECK_FALSE(manifest.opts->pytest);
+  CHECK(manifest.row("pytest").source == "default (" + manifest.used_file + ":2 dropped: --manifest on the command line)");
   // Without a command-line source, the file's manifest is used.
   parsed_run plain({"--rootdir", dir.path()});
   plain.merged();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/selection.hpp"
+#include "runtime/formats/results_json.hpp"
 #include "runtime/process/runner.hpp"
 
 using namespace gremlins;
@@ -114,4 +115,162 @@ TEST_CASE("selection: --shard K/N keeps one shard; a bad shard is refused", "[se
   selection_options bad;
   bad.shard = "4/3";
   CHECK_THROWS_WITH(select_gremlins(gs, bad, runner), Catch::Contains("--shard"));
+}
+
+namespace {
+
+gremlin spanning(const std::string& id, const std::string& file, int line, int end_line, const std::string& fp = "") {
+  gremlin g = at(id, file, line, fp);
+  g.end_line = end_line;
+  return g;
+}
+
+std::vector<gremlin> project_gremlins() {
+  return {spanning("calc_arith_py_g001", "calc/arith.py", 5, 5, "f1"),
+          spanning("calc_arith_py_g002", "calc/arith.py", 9, 11, "f2"),
+          spanning("calc_arith_py_g003", "calc/arith.py", 12, 12, "f3"),
+          spanning("calc_stats_py_g001", "calc/stats.py", 5, 5, "f4"),
+          spanning("odd:7", "calc/stats.py", 7, 7, "f5")};
+}
+
+std::set<std::string> chosen_ids(const std::vector<gremlin>& all, std::vector<std::string> patterns,
+                                 const std::string& project = "") {
+  selection_options o;
+  o.patterns = std::move(patterns);
+  o.project = project;
+  std::set<std::string> out;
+  for (auto i : choose_gremlins(all, o)) out.insert(all[i].id);
+  return out;
+}
+
+std::string refusal_of(const std::vector<gremlin>& all, std::vector<std::string> patterns,
+                       std::vector<std::string> origins = {}) {
+  selection_options o;
+  o.patterns = std::move(patterns);
+  o.pattern_origins = std::move(origins);
+  o.manifest = ".gremlins/manifest.json";
+  try {
+    choose_gremlins(all, o);
+  } catch (const selection_error& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("selection: --pytest choices are ids, globs over ids, FILE:LINE, FILE:START-END and FILE",
+          "[selection]") {
+  auto all = project_gremlins();
+  CHECK(chosen_ids(all, {"calc_arith_py_g002"}) == std::set<std::string>{"calc_arith_py_g002"});
+  CHECK(chosen_ids(all, {"calc_arith_*"}) ==
+        std::set<std::string>{"calc_arith_py_g001", "calc_arith_py_g002", "calc_arith_py_g003"});
+  CHECK(chosen_ids(all, {"calc_*_g00[1]"}) == std::set<std::string>{"calc_arith_py_g001", "calc_stats_py_g001"});
+  CHECK(chosen_ids(all, {"calc_arith_py_g00?", "calc_stats_py_g001"}).size() == 4);
+  // A line meets a gremlin spanning several lines; a range meets every gremlin in it.
+  CHECK(chosen_ids(all, {"calc/arith.py:10"}) == std::set<std::string>{"calc_arith_py_g002"});
+  CHECK(chosen_ids(all, {"calc/arith.py:11-12"}) == std::set<std::string>{"calc_arith_py_g002", "calc_arith_py_g003"});
+  CHECK(chosen_ids(all, {"calc/stats.py"}) == std::set<std::string>{"calc_stats_py_g001", "odd:7"});
+  CHECK(chosen_ids(all, {"./calc/../calc/stats.py:5"}) == std::set<std::string>{"calc_stats_py_g001"});
+  // An id wins over a location spelled the same.
+  CHECK(chosen_ids(all, {"odd:7"}) == std::set<std::string>{"odd:7"});
+}
+
+TEST_CASE("selection: a path that resolves to a manifest file chooses it (absolute, from elsewhere)",
+          "[selection]") {
+  gremlins::testing::scratch_dir dir;
+  auto project = dir / "proj";
+  fs::create_directories(fs::path(project) / "calc");
+  std::ofstream(fs::path(project) / "calc" / "arith.py") << "x = 1\n";
+  auto all = project_gremlins();
+  CHECK(chosen_ids(all, {(fs::path(project) / "calc" / "arith.py:12").string()}, project) ==
+        std::set<std::string>{"calc_arith_py_g003"});
+  // Relative to the current folder: from the project's parent.
+  auto cwd = fs::current_path();
+  fs::current_path(dir.path());
+  auto from_parent = chosen_ids(all, {"proj/calc/arith.py:5"}, project);
+  fs::current_path(cwd);
+  CHECK(from_parent == std::set<std::string>{"calc_arith_py_g001"});
+}
+
+TEST_CASE("selection: a choice that matches nothing is refused, naming it and where it came from",
+          "[selection]") {
+  auto all = project_gremlins();
+  CHECK(refusal_of(all, {"calc_nothing_*"}) ==
+        "--gremlins: 'calc_nothing_*' matches no gremlin id (5 gremlins in .gremlins/manifest.json)");
+  CHECK(refusal_of(all, {"calc/arith.py:1"}) == "--gremlins: 'calc/arith.py:1' has no gremlin on line 1 of calc/arith.py");
+  CHECK(refusal_of(all, {"calc/arith.py:13-20"}) ==
+        "--gremlins: 'calc/arith.py:13-20' has no gremlin on lines 13-20 of calc/arith.py");
+  CHECK(refusal_of(all, {"calc/arith.py:9-5"}) ==
+        "--gremlins: 'calc/arith.py:9-5' is no range of lines: START-END needs 1 <= START <= END");
+  CHECK(refusal_of(all, {"calc/nope.py:3"}) ==
+        "--gremlins: 'calc/nope.py:3' is no gremlin id, and calc/nope.py is no file with gremlins "
+        "(calc/arith.py, calc/stats.py)");
+  CHECK_THAT(refusal_of(all, {"calc_arith_py_g001", "bogus"}, {"ids.txt:1", "ids.txt:4"}),
+             Catch::StartsWith("ids.txt:4: 'bogus' matches no gremlin: it is no gremlin id in .gremlins/manifest.json"));
+  selection_options o;
+  CHECK_THROWS_WITH(read_patterns_list("a,,b", o), "--gremlins: entry 2 is empty");
+  gremlins::testing::scratch_dir dir;
+  auto empty = dir.write("ids.txt", "# nothing\n\n");
+  CHECK_THROWS_WITH(read_patterns_file(empty, o), Catch::Contains("nothing to choose in the file"));
+  auto some = dir.write("some.txt", "  calc_arith_*  \n# a comment\n\ncalc/stats.py:5\n");
+  selection_options p;
+  read_patterns_file(some, p);
+  CHECK(p.patterns == std::vector<std::string>{"calc_arith_*", "calc/stats.py:5"});
+  CHECK(p.pattern_origins == std::vector<std::string>{some + ":1", some + ":4"});
+}
+
+TEST_CASE("selection: chosen gremlins are tested again; the others keep their current verdicts",
+          "[selection]") {
+  gremlins::testing::scratch_dir dir;
+  process_runner runner;
+  selection_options o;
+  o.store = (dir / "results.db");
+  auto all = project_gremlins();
+  {
+    auto first = select_gremlins(all, o, runner);
+    REQUIRE(first.to_test.size() == 5);
+    for (const auto& g : first.to_test)
+      if (g.id != "odd:7") record_verdict(first, worker_result{g.id, status::survived, "", 1, ""});
+    first.store->flush();
+  }
+  all[3].fingerprint = "f4-changed";  // calc_stats_py_g001's stored verdict is no longer current
+  o.patterns = {"calc_arith_py_g002"};
+  for (bool force : {false, true}) {
+    o.force = force;  // a choice never empties the store
+    auto s = select_gremlins(all, o, runner);
+    CHECK(s.subset);
+    CHECK(s.given == 5);
+    CHECK(ids(s.to_test) == std::set<std::string>{"calc_arith_py_g002"});  // stored, yet tested again
+    std::set<std::string> reused;
+    for (const auto& r : s.reused) reused.insert(r.gremlin_id);
+    CHECK(reused == std::set<std::string>{"calc_arith_py_g001", "calc_arith_py_g003"});
+    CHECK(s.without_verdict == 2);  // odd:7 never tested; calc_stats_py_g001 changed
+    CHECK(s.store->load().size() == 4);
+  }
+}
+
+TEST_CASE("selection: without a store, the last results file stands in for it", "[selection]") {
+  gremlins::testing::scratch_dir dir;
+  process_runner runner;
+  auto all = project_gremlins();
+  run_report last;
+  for (const auto& g : all) {
+    last.results.push_back(worker_result{g.id, status::zapped, "t", 1, ""});
+    last.gremlins.emplace(g.id, g);
+  }
+  auto path = (dir / "results.json");
+  write_results_json(last, path);
+  selection_options o;
+  o.patterns = {"calc/arith.py:5"};
+  o.previous_results = path;
+  auto s = select_gremlins(all, o, runner);
+  CHECK(ids(s.to_test) == std::set<std::string>{"calc_arith_py_g001"});
+  CHECK(s.reused.size() == 4);
+  all[4].fingerprint = "other";
+  CHECK(select_gremlins(all, o, runner).reused.size() == 3);
+  std::ofstream(path) << "not json";
+  auto broken = select_gremlins(all, o, runner);
+  CHECK(broken.reused.empty());
+  CHECK_THAT(broken.notes.front(), Catch::StartsWith("the last results cannot be kept: "));
 }
