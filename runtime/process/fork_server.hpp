@@ -55,6 +55,8 @@ public:
   /// entry prefix `marker` (the runner's GREMLIN_RUN_TOKEN).
   void start(const std::string& marker);
   bool running() const { return sock.is_open() && !dead; }
+  /// The server's pid (-1 when it is not running).
+  int pid() const { return pid_; }
   /// Asks the server to start `plan`; returns the pid or throws with a message.
   int spawn(const launch_plan& plan);
   /// Moves every record that has arrived into `stash`; notes the server's death.

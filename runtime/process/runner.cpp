@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +36,10 @@ namespace {
 // after a run ended (its escaped processes are re-parented to us as their parents die).
 constexpr auto sweep_interval = std::chrono::milliseconds(500);
 constexpr auto sweep_soon = std::chrono::milliseconds(50);
+// end_escaped's sweeps of /proc are this far apart at least: a warm worker answering
+// thousands of gremlins a second costs a sweep every escape_gap, not one per result, and an
+// escaped process outlives its gremlin's result by escape_gap at most.
+constexpr auto escape_gap = std::chrono::milliseconds(20);
 
 // After the leader is reaped and its group killed, the pipes normally reach EOF at once; a
 // process that escaped the group (setsid) could hold them forever, so stop waiting after this.
@@ -181,7 +186,7 @@ void process_runner::impl::leader_reaped(const child_ptr& c, int status, bool st
   c->ended = std::chrono::steady_clock::now();
   if (c->exit_watch.is_open()) c->exit_watch.close();
   // Escaped descendants of this run would hold its pipes until the drain grace: end them now.
-  sweep(c->token, false);
+  sweep(false, {c->token});
   c->timer.cancel();
   c->timer.expires_after(drain_grace);
   c->timer.async_wait([this, c](const boost::system::error_code& ec) {
@@ -247,14 +252,17 @@ void process_runner::impl::maybe_finish(const child_ptr& c) {
   --live;
   if (callbacks.on_exit) callbacks.on_exit(std::move(exit));
   // What the run left behind outside its group is ended now, and again a moment later.
-  sweep(0, false);
+  sweep(false);
   arm_sweep(sweep_soon);
 }
 
-void process_runner::impl::sweep(process_token also_end, bool end_all) {
+void process_runner::impl::sweep(bool end_all, const std::vector<process_token>& also_end) {
   bool pending = sweeper.sweep(
-    [this](int pid) { return server_children.count(pid) > 0; },
-    [this, also_end, end_all](process_token t) { return end_all || t == also_end || children.count(t) == 0; },
+    // The fork server and its children are not descendants of a run.
+    [this](int pid) { return pid == server.pid() || server_children.count(pid) > 0; },
+    [this, &also_end, end_all](process_token t) {
+      return end_all || children.count(t) == 0 || std::find(also_end.begin(), also_end.end(), t) != also_end.end();
+    },
     end_all);
   if (pending) arm_sweep(sweep_soon);
 }
@@ -270,14 +278,36 @@ void process_runner::impl::arm_sweep(std::chrono::milliseconds after) {
     // (the cancel came too late for it), with no error: it must not arm the timer again.
     if (ec || stopping) return;
     sweep_armed = false;
-    sweep(0, false);
+    sweep(false);
     // Members of a killed group can become our zombies a while after their run ended.
     if (!children.empty() || sweeper.watching()) arm_sweep(sweep_interval);
   });
 }
 
+void process_runner::impl::escape_sweep() {
+  if (stopping) return;  // shutdown() ends every escaped process anyway
+  auto due = last_escape_sweep + escape_gap;
+  if (std::chrono::steady_clock::now() >= due) return run_escape_sweep();
+  escape_timer.expires_at(due);
+  escape_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping) run_escape_sweep();
+  });
+}
+
+void process_runner::impl::run_escape_sweep() {
+  std::vector<process_token> tokens;
+  {
+    std::lock_guard<std::mutex> guard(escape_mx);
+    tokens.swap(escape_tokens);
+    escape_posted = false;
+  }
+  last_escape_sweep = std::chrono::steady_clock::now();
+  sweep(false, tokens);
+}
+
 void process_runner::impl::shutdown() {
   stopping = true;
+  escape_timer.cancel();
   for (auto& entry : children) {
     auto& c = entry.second;
     c->finished = true;  // no more callbacks: the owners may be going away with us
@@ -300,11 +330,11 @@ void process_runner::impl::shutdown() {
   children.clear();
   server_children.clear();
   sweep_timer.cancel();
-  sweep(0, true);
+  sweep(true);
   // What was killed above dies asynchronously; reap the zombies of our groups as they appear.
   for (int round = 0; round < 20 && sweeper.has_own_child(); ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    sweep(0, true);
+    sweep(true);
   }
   server.stop();
 }
@@ -389,7 +419,13 @@ bool process_runner::kill_descendant_group(int pgid, int ancestor, int sig) {
 }
 
 void process_runner::end_escaped(process_token token) {
-  impl_->post([this, token] { impl_->sweep(token, false); });
+  {
+    std::lock_guard<std::mutex> guard(impl_->escape_mx);
+    impl_->escape_tokens.push_back(token);
+    if (impl_->escape_posted) return;  // the sweep already queued takes this token too
+    impl_->escape_posted = true;
+  }
+  impl_->post([this] { impl_->escape_sweep(); });
 }
 
 std::size_t process_runner::live_count() const { return impl_->live.load(); }

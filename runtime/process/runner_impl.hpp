@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -75,7 +76,7 @@ struct running_child {
 using child_ptr = std::shared_ptr<running_child>;
 
 struct process_runner::impl {
-  impl() : ioc(1), work(ioc.get_executor()), server(ioc), sweep_timer(ioc) {
+  impl() : ioc(1), work(ioc.get_executor()), server(ioc), sweep_timer(ioc), escape_timer(ioc) {
     subreaper = become_subreaper();
     // First, while this object has no thread of its own yet.
     server.start(std::string(run_token_variable) + "=" + id + ":");
@@ -99,6 +100,13 @@ struct process_runner::impl {
   /// Set by shutdown(): nothing may arm a timer or start a process after it, or the I/O
   /// thread would never run out of work and the destructor's join would wait forever.
   bool stopping = false;
+  /// Runs whose escaped descendants are to be ended (end_escaped), gathered from any thread
+  /// so that a burst of warm results costs one sweep of /proc, not one each.
+  std::mutex escape_mx;
+  std::vector<process_token> escape_tokens;
+  bool escape_posted = false;   ///< a sweep for escape_tokens is posted or waiting on escape_timer
+  boost::asio::steady_timer escape_timer;  ///< such sweeps are escape_gap apart at least
+  std::chrono::steady_clock::time_point last_escape_sweep{};
   std::thread thread;
 
   void run();
@@ -121,8 +129,12 @@ struct process_runner::impl {
   void flush_requests(const child_ptr& c);
   void close_requests(running_child& c);
   void maybe_finish(const child_ptr& c);
-  void sweep(process_token also_end, bool end_all);
+  /// Ends escaped descendants of runs that ended, of the runs in `also_end`, or (`end_all`)
+  /// of every run.
+  void sweep(bool end_all, const std::vector<process_token>& also_end = {});
   void arm_sweep(std::chrono::milliseconds after);
+  void escape_sweep();       ///< end_escaped's sweep, now or at last_escape_sweep + escape_gap
+  void run_escape_sweep();
   void shutdown();
 };
 
