@@ -18,9 +18,11 @@
 #include "actors/batch_scheduler.hpp"
 
 #include <deque>
+#include <optional>
 
 #include "caf/actor_system.hpp"
 #include "caf/system_messages.hpp"
+#include "caf/duration.hpp"
 #include "caf/exit_reason.hpp"
 #include "caf/sec.hpp"
 #include "caf/send.hpp"
@@ -36,12 +38,15 @@ namespace {
 
 // A queued gremlin: it points into scheduler_state::gremlins (which never changes while the
 // run lasts), so a 100k-gremlin run holds one copy of each gremlin, not one per queue.
+using clock_type = std::chrono::steady_clock;
+
 struct work_item {
   const gremlin* g = nullptr;
   std::int64_t timeout_ms = 0;      ///< its time limit now (doubled to confirm a timeout)
   std::uint32_t attempts = 0;       ///< workers this gremlin has taken down
   std::uint32_t confirmations = 0;  ///< re-runs after a timeout
   std::int64_t first_limit_ms = 0;  ///< the limit of its first timed-out run
+  clock_type::time_point deadline{};  ///< in flight: past it, its worker counts as silent
 };
 
 struct slot {
@@ -66,6 +71,11 @@ struct scheduler_state {
   pool_stats stats;
   std::uint32_t respawns = 0;    ///< replacement worker actors (capped by max_restarts)
   bool finished = false;
+  // The safety net on requests to workers: one deadline message at a time for every slot,
+  // not a CAF request timeout per gremlin (each of which is a timer set and cancelled).
+  bool watch_armed = false;
+  clock_type::time_point watch_at{};
+  std::uint64_t watch_seq = 0;  ///< the deadline message that counts
   ~scheduler_state() {
     // Workers live as long as their scheduler: a run's end (or an abandoned run) ends them.
     for (auto& s : slots)
@@ -159,30 +169,63 @@ void on_result(sched_pointer self, std::size_t i, const caf::actor_addr& who, wo
   feed(self, i);
 }
 
+// Makes sure a deadline message arrives by `when`.
+void arm_watch(sched_pointer self, clock_type::time_point when) {
+  auto& st = self->state;
+  if (st.watch_armed && st.watch_at <= when) return;
+  st.watch_armed = true;
+  st.watch_at = when;
+  auto wait = std::chrono::duration_cast<std::chrono::microseconds>(when - clock_type::now());
+  self->delayed_send(self, std::max(wait, std::chrono::microseconds(0)), deadline_atom::value, ++st.watch_seq);
+}
+
+// A slot's oldest request waited past its bound: the worker is silent, a failure. Then the
+// message is sent again for the soonest bound still ahead.
+void on_watch(sched_pointer self, std::uint64_t seq) {
+  auto& st = self->state;
+  if (seq != st.watch_seq) return;  // an earlier message, superseded by a sooner one
+  st.watch_armed = false;
+  if (st.finished) return;
+  auto now = clock_type::now();
+  for (std::size_t i = 0; i < st.slots.size(); ++i) {
+    auto& s = st.slots[i];
+    // In flight is one unit, sent at once with growing bounds: its oldest is due first.
+    if (s.alive && !s.in_flight.empty() && s.in_flight.front().deadline <= now)
+      worker_failed(self, i, s.handle.address(), caf::make_error(caf::sec::request_timeout));
+  }
+  std::optional<clock_type::time_point> next;
+  for (auto& s : st.slots)
+    if (s.alive && !s.in_flight.empty() && (!next || s.in_flight.front().deadline < *next))
+      next = s.in_flight.front().deadline;
+  if (next) arm_watch(self, *next);
+}
+
 void dispatch(sched_pointer self, std::size_t i, std::vector<work_item> unit) {
   auto& st = self->state;
   auto& s = st.slots[i];
   auto who = s.handle.address();
+  auto now = clock_type::now();
   double queued_ms = 0;
   for (auto& w : unit) {
     // A pipelined request waits for those before it: its safety-net deadline covers them too.
     gremlin asked = *w.g;
     asked.timeout_ms = w.timeout_ms;
     queued_ms += queued_cost_ms(asked, st.setup.cfg);
-    auto limit = request_bound(queued_ms, st.setup.cfg);
+    w.deadline = now + request_bound(queued_ms, st.setup.cfg);
     auto id = asked.id;
     s.in_flight.push_back(w);
-    self->request(s.handle, limit, run_atom::value, std::move(asked))
+    // No timeout on the request itself: on_watch is the safety net.
+    self->request(s.handle, caf::infinite, run_atom::value, std::move(asked))
       .then(
         [=](worker_result& r) {
           r.gremlin_id = id;  // the answer is for what was asked
           on_result(self, i, who, std::move(r));
         },
-        [=](const caf::error& err) {
-          // A dead worker is handled by its down message; a silent one is a failure here.
-          if (err == caf::sec::request_timeout) worker_failed(self, i, who, err);
+        [](const caf::error&) {
+          // A dead worker is handled by its down message, a silent one by on_watch.
         });
   }
+  if (!s.in_flight.empty()) arm_watch(self, s.in_flight.front().deadline);
   if (st.setup.cfg.batch) ++st.stats.batches;
 }
 
@@ -379,6 +422,7 @@ scheduler_actor::behavior_type batch_scheduler(sched_pointer self, scheduler_set
       maybe_finish(self);
       return *st.done;
     },
+    [=](deadline_atom, std::uint64_t seq) { on_watch(self, seq); },
     [=](stop_atom) {
       // Nothing is dropped: what was running or waiting is recorded as cancelled.
       auto& st = self->state;

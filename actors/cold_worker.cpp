@@ -99,6 +99,7 @@ worker_actor::behavior_type cold_worker(cold_pointer self, std::shared_ptr<proce
                          force_kill_atom::value, seq);
     },
     [=](warmup_deadline_atom, std::uint64_t) {},
+    [=](flush_atom) {},
     [=](force_kill_atom, std::uint64_t seq) {
       auto& st = self->state;
       if (st.current && seq == st.seq) st.runner->kill_group(st.token, SIGKILL);

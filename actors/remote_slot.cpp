@@ -160,6 +160,7 @@ worker_actor::behavior_type remote_slot(slot_pointer self, node_actor node, std:
     [=](proc_overflow_atom, std::uint64_t) {},
     [=](deadline_atom, std::uint64_t) {},
     [=](warmup_deadline_atom, std::uint64_t) {},
+    [=](flush_atom) {},
     [=](force_kill_atom, std::uint64_t) {
       // The grace for answers still owed is over.
       auto& st = self->state;

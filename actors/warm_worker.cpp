@@ -43,7 +43,7 @@ struct warm_job {
   caf::typed_response_promise<worker_result> promise;
   bool answered = false;      ///< answered `timeout`; the worker still owes its result line
   std::int64_t child_pgid = 0;
-  std::uint64_t timer = 0;
+  std::chrono::steady_clock::time_point deadline{};  ///< set when it becomes the head
 };
 
 enum class phase { down, starting, ready, failed };
@@ -62,11 +62,16 @@ struct warm_state : worker_head {
   executor_kind exec = executor_kind::fork;
   std::deque<warm_job> queue;
   std::deque<warm_job> in_flight;
-  std::uint64_t timers = 0;
+  // One deadline message at a time, not one per gremlin: when it arrives early for the
+  // head (the head it was set for was answered), it is sent again for the head's deadline.
+  std::uint64_t timers = 0;      ///< the number of the deadline message that counts
+  bool timer_armed = false;
+  clock_type::time_point timer_at{};
   std::uint32_t served = 0;      ///< answered by the current process (max_reuse)
   int worker_pid = 0;            ///< the current process, once started
   std::deque<std::string> recent;  ///< ids the current process answered last (duplicates)
   bool retiring = false;         ///< shutdown sent: replace once it has exited
+  bool flush_sent = false;       ///< a flush message is on its way to this actor
 
   void kill_children() {
     for (auto& j : in_flight)
@@ -141,15 +146,24 @@ void answer_waiters(warm_pointer self) {
   self->state.waiters.clear();
 }
 
+// Makes sure a deadline message arrives by `when`.
+void arm_timer(warm_pointer self, clock_type::time_point when) {
+  auto& st = self->state;
+  if (st.timer_armed && st.timer_at <= when) return;
+  st.timer_armed = true;
+  st.timer_at = when;
+  auto wait = std::chrono::duration_cast<std::chrono::microseconds>(when - clock_type::now());
+  self->delayed_send(self, std::max(wait, std::chrono::microseconds(0)), deadline_atom::value, ++st.timers);
+}
+
 void arm_head(warm_pointer self) {
   auto& st = self->state;
   if (st.in_flight.empty()) return;
   auto& head = st.in_flight.front();
-  head.timer = ++st.timers;
   // A worker may enforce timeout_ms itself and answer `timeout` while staying warm: give it
   // that chance before the runtime steps in. An answered head only waits for its late line.
-  self->delayed_send(self, micros(warm_deadline_ms(head.g.timeout_ms, head.answered, st.cfg)),
-                     deadline_atom::value, head.timer);
+  head.deadline = clock_type::now() + micros(warm_deadline_ms(head.g.timeout_ms, head.answered, st.cfg));
+  arm_timer(self, head.deadline);
 }
 
 // Kills the process (and its forked children), drops what was already answered, and puts
@@ -361,8 +375,17 @@ worker_actor::behavior_type warm_worker(warm_pointer self, std::shared_ptr<proce
         quit_with(self, worker_exit::warmup_failed, st.report.error);
         return rp;
       }
-      flush(self);
+      // The scheduler sends a whole batch at once: the message queued behind it writes all
+      // of its requests with one write instead of one each.
+      if (!st.flush_sent) {
+        st.flush_sent = true;
+        self->send(self, flush_atom::value);
+      }
       return rp;
+    },
+    [=](flush_atom) {
+      self->state.flush_sent = false;
+      flush(self);
     },
     [=](proc_start_atom, std::uint64_t seq, std::int32_t pid) {
       if (seq == self->state.proc) self->state.worker_pid = pid;
@@ -396,8 +419,12 @@ worker_actor::behavior_type warm_worker(warm_pointer self, std::shared_ptr<proce
     },
     [=](deadline_atom, std::uint64_t timer) {
       auto& st = self->state;
-      if (st.in_flight.empty() || st.in_flight.front().timer != timer) return;
+      if (timer != st.timers) return;  // an earlier message, superseded by a sooner one
+      st.timer_armed = false;
+      if (st.in_flight.empty()) return;
       auto& head = st.in_flight.front();
+      if (head.deadline == clock_type::time_point{}) return arm_head(self);
+      if (clock_type::now() < head.deadline) return arm_timer(self, head.deadline);  // set for an earlier head
       if (head.answered) return replace_process(self);  // it never sent its late line
       worker_result timed_out{head.g.id, status::timeout, {}, static_cast<double>(head.g.timeout_ms),
                               "time limit of " + std::to_string(head.g.timeout_ms) + " ms exceeded"};

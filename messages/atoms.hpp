@@ -20,6 +20,7 @@ using proc_overflow_atom = caf::atom_constant<caf::atom("poverflow")>;  ///< rep
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;  ///< a gremlin's time limit hit
 using warmup_deadline_atom = caf::atom_constant<caf::atom("wdeadline")>;  ///< warm-up took too long
 using force_kill_atom = caf::atom_constant<caf::atom("forcekill")>;  ///< grace after SIGTERM over
+using flush_atom = caf::atom_constant<caf::atom("flush")>;  ///< send what was queued, at once
 using node_hello_atom = caf::atom_constant<caf::atom("nodehello")>;  ///< what does a node test?
 using node_open_atom = caf::atom_constant<caf::atom("nodeopen")>;    ///< a worker slot on a node
 

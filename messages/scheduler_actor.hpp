@@ -19,6 +19,7 @@ namespace gremlins {
 using scheduler_actor = caf::typed_actor<
   caf::replies_to<warmup_atom>::with<pool_stats>,
   caf::replies_to<run_atom, std::vector<gremlin>>::with<pool_stats>,
-  caf::reacts_to<stop_atom>>;
+  caf::reacts_to<stop_atom>,
+  caf::reacts_to<deadline_atom, std::uint64_t>>;  ///< its own safety net on workers' answers
 
 }  // namespace gremlins

@@ -62,6 +62,7 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<proc_overflow_atom, std::uint64_t>,
   caf::reacts_to<deadline_atom, std::uint64_t>,
   caf::reacts_to<warmup_deadline_atom, std::uint64_t>,
-  caf::reacts_to<force_kill_atom, std::uint64_t>>;
+  caf::reacts_to<force_kill_atom, std::uint64_t>,
+  caf::reacts_to<flush_atom>>;  ///< a warm worker's own: the requests that arrived together go out in one write
 
 }  // namespace gremlins

@@ -477,3 +477,27 @@ TEST_CASE_METHOD(scheduler_fixture, "scheduler: stop records the gremlins not ye
   self->send_exit(sched, caf::exit_reason::user_shutdown);
   self->send_exit(agg, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE_METHOD(scheduler_fixture, "scheduler: a worker actor that never answers fails at the safety limit",
+                 "[scheduler]") {
+  // The safety net is one deadline message for the slot's requests (not a timeout per
+  // request): the worker is killed and its oldest gremlin blamed once the limit passed.
+  workers = 1;
+  pool.max_restarts = 0;
+  pool.batch = true;
+  pool.batch_size = 3;
+  pool.warmup_timeout_s = 0.1;  // the limit: the gremlins' time limits, 0.1 s, and 30 s of slack
+  pool.warmup_retries = 0;
+  plan.gather = 1000;
+  plan.flush_after = std::chrono::hours(1);  // it never answers
+  auto out = run(named(3));
+  CHECK(out.result_count == 3);
+  CHECK(out.results["g0"].verdict == status::error);
+  CHECK_THAT(out.results["g0"].error_output, Catch::Contains("worker actor failed"));
+  for (auto id : {"g1", "g2"}) {
+    INFO(id);
+    CHECK(out.results[id].verdict == status::error);
+    CHECK_THAT(out.results[id].error_output, Catch::Contains("no worker left"));
+  }
+  CHECK(log->arrivals_of("g0") == 1);
+}
