@@ -1,5 +1,6 @@
 // Google Benchmark for the pure parts of the core: the aggregator's result table, the two
-// distribution strategies and the manifest parser. Run: build*/bench/gremlin_bench
+// distribution strategies, the manifest parser and the worker protocol's codec (once per warm
+// gremlin each way). Run: build*/bench/gremlin_bench
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 
 #include "runtime/rules/distribution.hpp"
 #include "runtime/formats/manifest.hpp"
+#include "runtime/formats/worker_protocol.hpp"
 #include "runtime/rules/result_table.hpp"
 
 using namespace gremlins;
@@ -113,8 +115,27 @@ void manifest_parse(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(text.size()));
 }
 
+// One `run` request as the warm worker writes it: an id and its covering tests.
+void protocol_encode_run(benchmark::State& state) {
+  gremlin g;
+  g.id = id_of(42);
+  for (std::int64_t k = 0; k < state.range(0); ++k) g.tests.push_back("tests/test_calc.py::test_" + std::to_string(k));
+  for (auto _ : state) benchmark::DoNotOptimize(protocol::encode_run(g, 2000, executor_kind::fork));
+  state.SetItemsProcessed(state.iterations());
+}
+
+// One `result` line as a worker sends it (the no-op worker's).
+void protocol_decode_result(benchmark::State& state) {
+  const std::string line = "{\"event\":\"result\",\"gremlin\":\"calc_g000042\",\"status\":\"survived\","
+                           "\"killing_test\":null,\"ms\":0,\"output\":\"\"}";
+  for (auto _ : state) benchmark::DoNotOptimize(protocol::decode(line));
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
+BENCHMARK(protocol_encode_run)->Arg(0)->Arg(4);
+BENCHMARK(protocol_decode_result);
 BENCHMARK(result_table_add)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(result_table_sorted)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(result_table_snapshot);

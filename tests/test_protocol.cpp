@@ -179,6 +179,27 @@ TEST_CASE("run request: odd ids stay one valid line", "[protocol]") {
   CHECK(nlohmann::json::parse(replaced)["gremlin"].get<std::string>().rfind("bad", 0) == 0);
 }
 
+TEST_CASE("run request: the hand-written encoder writes what nlohmann's dump wrote", "[protocol]") {
+  // The encoder runs once per warm gremlin and no longer builds a JSON object; its bytes must
+  // stay those of the object's dump (sorted keys, nlohmann's escapes, invalid UTF-8 replaced).
+  std::vector<std::string> texts = {"", "calc_g001", "tests/t.py::test_x[1-2]", "a\"b", "back\\slash",
+                                    "tab\there", "nl\n", std::string("nul\0x", 5), "\x1f\x7f", "caf\xc3\xa9",
+                                    "\xe2\x82\xac\xf0\x9f\x98\x80", std::string("bad\xff\xfe"), "\xc3"};
+  for (auto exec : {executor_kind::fork, executor_kind::inprocess}) {
+    for (const auto& id : texts) {
+      gremlin g;
+      g.id = id;
+      g.tests = texts;
+      for (std::int64_t limit : {std::int64_t{0}, std::int64_t{2000}, std::int64_t{-1}, std::int64_t{1} << 40}) {
+        nlohmann::json j = {{"op", "run"}, {"gremlin", g.id}, {"tests", g.tests}, {"timeout_ms", limit},
+                            {"executor", to_string(exec)}};
+        INFO("id " << nlohmann::json(id).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
+        CHECK(proto::encode_run(g, limit, exec) == j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      }
+    }
+  }
+}
+
 TEST_CASE("shutdown request", "[protocol]") {
   auto line = proto::encode_shutdown();
   CHECK(line == "{\"op\":\"shutdown\"}\n");

@@ -94,14 +94,48 @@ std::variant<event, bad_line> decode(std::string_view line) {
   }
 }
 
+namespace {
+
+// Appends `text` as a JSON string, exactly as nlohmann's dump writes it (invalid UTF-8
+// replaced): printable ASCII without quotes or backslashes (nearly every id and test name)
+// is copied as is; anything else goes through nlohmann.
+void append_string(std::string& out, const std::string& text) {
+  bool plain = true;
+  for (unsigned char c : text)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  if (!plain) {
+    out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+}  // namespace
+
 std::string encode_run(const gremlin& g, std::int64_t timeout_ms, executor_kind executor) {
-  json j = {{"op", "run"},
-            {"gremlin", g.id},
-            {"tests", g.tests},
-            {"timeout_ms", timeout_ms},
-            {"executor", to_string(executor)}};
-  auto s = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  s += '\n';
+  // Written by hand, in the order and form nlohmann's dump of the object gave (keys sorted):
+  // this runs once per gremlin.
+  std::string s;
+  std::size_t size = 96 + g.id.size();
+  for (const auto& t : g.tests) size += t.size() + 3;
+  s.reserve(size);
+  s += "{\"executor\":\"";
+  s += to_string(executor);
+  s += "\",\"gremlin\":";
+  append_string(s, g.id);
+  s += ",\"op\":\"run\",\"tests\":[";
+  for (std::size_t i = 0; i < g.tests.size(); ++i) {
+    if (i > 0) s += ',';
+    append_string(s, g.tests[i]);
+  }
+  s += "],\"timeout_ms\":";
+  s += std::to_string(timeout_ms);
+  s += "}\n";
   return s;
 }
 
