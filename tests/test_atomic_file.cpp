@@ -77,7 +77,7 @@ TEST_CASE("atomic file: a new file, then a replaced one keeping its mode, no tem
   CHECK(names_in(d.path) == std::vector<std::string>{"r.json"});
 }
 
-TEST_CASE("atomic file: a symlink is written through; the link stays a link", "[atomic_file]") {
+TEST_CASE("atomic file: a symlink is written through, the link stays a link", "[atomic_file]") {
   temp_dir d;
   fs::create_directories(d.path / "out");
   fs::create_directories(d.path / "real");

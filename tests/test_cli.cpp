@@ -111,7 +111,7 @@ TEST_CASE("cli: --signal-is-error and --error-exit-codes change the classificati
   check_nothing_left(mark);
 }
 
-TEST_CASE("cli: hangs hit the time limit; grandchildren holding the pipes do not stall the run",
+TEST_CASE("cli: hangs hit the time limit, grandchildren holding the pipes do not stall the run",
           "[cli]") {
   scratch_dir d;
   auto mark = unique_marker("hang");
@@ -149,7 +149,7 @@ TEST_CASE("cli: hangs hit the time limit; grandchildren holding the pipes do not
   check_nothing_left("301.10");
 }
 
-TEST_CASE("cli: a 50 MB flood neither blocks nor bloats; the tail of the output is kept", "[cli]") {
+TEST_CASE("cli: a 50 MB flood neither blocks nor bloats, the tail of the output is kept", "[cli]") {
   scratch_dir d;
   auto mark = unique_marker("flood");
   auto script =

@@ -257,7 +257,7 @@ TEST_CASE("a manifest that is an endless device is refused at once, naming it", 
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
 
-TEST_CASE("input files: an endless FIFO is cut at the limit; a finite one is read", "[manifest]") {
+TEST_CASE("input files: an endless FIFO is cut at the limit, a finite one is read", "[manifest]") {
   CHECK(max_input_file_bytes == (std::uint64_t(1) << 30));
   {
     temp_fifo f;

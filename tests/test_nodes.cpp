@@ -298,7 +298,7 @@ TEST_CASE("nodes: SIGKILL of a node mid-run: every gremlin still gets exactly on
   check_nothing_left(marker);
 }
 
-TEST_CASE("nodes: a node that stops answering is dropped after the connection timeout; its gremlins run elsewhere",
+TEST_CASE("nodes: a node that stops answering is dropped after the connection timeout, its gremlins run elsewhere",
           "[nodes]") {
   auto marker = unique_marker("stop");
   scratch_dir dir;
@@ -662,7 +662,7 @@ std::vector<std::string> cat(std::vector<std::string> a, const std::vector<std::
 
 }  // namespace
 
-TEST_CASE("nodes: TLS: peers with a certificate the CA signed work; every other peer is refused and logged",
+TEST_CASE("nodes: TLS: peers with a certificate the CA signed work, every other peer is refused and logged",
           "[nodes][tls]") {
   test_certificates certs;
   REQUIRE(certs.ok);

@@ -256,7 +256,7 @@ TEST_CASE("options: every option, given in gremlin-actors.toml, reaches the same
   }
 }
 
-TEST_CASE("options: the new keys set the very fields run uses; the command line wins", "[options]") {
+TEST_CASE("options: the new keys set the very fields run uses, the command line wins", "[options]") {
   scratch_dir dir;
   dir.write("gremlin-actors.toml",
             "max_restarts = 3\n"                 // 1

@@ -41,7 +41,7 @@ int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
 
 }  // namespace
 
-TEST_CASE("selection: the store's verdicts are reused for unchanged fingerprints; new ones recorded",
+TEST_CASE("selection: the store's verdicts are reused for unchanged fingerprints, new ones recorded",
           "[selection]") {
   gremlins::testing::scratch_dir dir;
   process_runner runner;
@@ -99,7 +99,7 @@ TEST_CASE("selection: --since REV on a real git history", "[selection]") {
   CHECK_THROWS_WITH(select_gremlins({at("l1", "m.py", 1)}, o, runner), Catch::Contains("--since no-such-revision"));
 }
 
-TEST_CASE("selection: --shard K/N keeps one shard; a bad shard is refused", "[selection]") {
+TEST_CASE("selection: --shard K/N keeps one shard, a bad shard is refused", "[selection]") {
   process_runner runner;
   std::vector<gremlin> gs;
   for (int i = 0; i < 60; ++i) gs.push_back(at("g" + std::to_string(i), "m.py", i + 1));

@@ -76,7 +76,7 @@ TEST_CASE("store: a run killed by SIGKILL resumes and ends as a clean run does",
   CHECK(reused_count(r) < 16);  // and what it did not finish was
 }
 
-TEST_CASE("store: an unchanged re-run reuses every verdict; a changed fingerprint re-tests its gremlin",
+TEST_CASE("store: an unchanged re-run reuses every verdict, a changed fingerprint re-tests its gremlin",
           "[store-cli]") {
   w::scratch_dir dir;
   auto store = dir / "results.db";
