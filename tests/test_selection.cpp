@@ -220,7 +220,7 @@ TEST_CASE("selection: a choice that matches nothing is refused, naming it and wh
   CHECK(p.pattern_origins == std::vector<std::string>{some + ":1", some + ":4"});
 }
 
-TEST_CASE("selection: chosen gremlins are tested again; the others keep their current verdicts",
+TEST_CASE("selection: chosen gremlins are tested again, the others keep their current verdicts",
           "[selection]") {
   gremlins::testing::scratch_dir dir;
   process_runner runner;
