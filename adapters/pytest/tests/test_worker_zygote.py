@@ -170,6 +170,11 @@ def test_phase_timestamps_when_asked(tmp_path):
         worker.send(run(None, tests), run("g_const", tests), run(None, tests, executor="inprocess"))
         for _ in range(3):
             worker.pop_result()
+        # A request's line is written once its result is sent (the "sent" time is in it):
+        # the third may still be on its way when its result arrives.
+        deadline = time.monotonic() + 30
+        while len(timing.read_text().splitlines()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         worker.cleanup()
     lines = [json.loads(line) for line in timing.read_text().splitlines()]

@@ -138,9 +138,10 @@ def open_pidfd(pid):
         return None
 
 
-def await_exit(worker, pid, deadline, pidfd):
+def await_exit(worker, pid, deadline, pidfd, ended=exited):
     """Wait until the child has ended (True) or the deadline passed (False), reading
-    pipelined requests meanwhile.  With a pidfd this wakes once; without one it polls."""
+    pipelined requests meanwhile.  With a pidfd this wakes once; without one it polls
+    ``ended(pid)`` (a child of another process, such as the zygote's, needs another test)."""
     poller = select.poll()
     if pidfd is not None:
         poller.register(pidfd, select.POLLIN)
@@ -149,7 +150,7 @@ def await_exit(worker, pid, deadline, pidfd):
     while True:
         left = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
         if pidfd is None:
-            if exited(pid):
+            if ended(pid):
                 return True
             left = 10 if left is None else min(left, 10)
         ready = poller.poll(left)
@@ -160,7 +161,7 @@ def await_exit(worker, pid, deadline, pidfd):
             if worker.channel.eof:
                 poller.unregister(fd)
         if deadline is not None and time.monotonic() >= deadline:
-            return exited(pid)
+            return ended(pid)
 
 
 def reap(pid):

@@ -33,7 +33,6 @@ import importlib
 import json
 import os
 import resource
-import select
 import signal
 import socket
 import sys
@@ -240,30 +239,6 @@ def zombie_or_gone(pid):
         return True
 
 
-def await_end(worker, pid, deadline, pidfd):
-    """Until the zygote's child has ended (True) or the deadline (False), reading pipelined
-    requests meanwhile."""
-    poller = select.poll()
-    if pidfd is not None:
-        poller.register(pidfd, select.POLLIN)
-    if not worker.channel.eof:
-        poller.register(worker.channel.request_fd, select.POLLIN)
-    while True:
-        left = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
-        if pidfd is None:
-            if zombie_or_gone(pid):
-                return True
-            left = 10 if left is None else min(left, 10)
-        for fd, _ in poller.poll(left):
-            if fd == pidfd:
-                return True
-            worker.channel.fill()
-            if worker.channel.eof:
-                poller.unregister(fd)
-        if deadline is not None and time.monotonic() >= deadline:
-            return zombie_or_gone(pid)
-
-
 def run_static(worker, zygote, gremlin, tests, timeout_ms, times=None):
     """One static gremlin in a child of the zygote: the ``result`` event."""
     from . import fork_executor
@@ -285,7 +260,7 @@ def run_static(worker, zygote, gremlin, tests, timeout_ms, times=None):
     status = None
     try:
         worker.channel.send({"event": "started", "gremlin": gremlin, "pid": pid})
-        ended = await_end(worker, pid, deadline, pidfd)
+        ended = fork_executor.await_exit(worker, pid, deadline, pidfd, ended=zombie_or_gone)
         if times is not None:
             times["verdict"] = timing.now()
     finally:
