@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the pytest adapter's own test suite (adapters/pytest/tests) with an interpreter that
 # has pytest: /usr/bin/python3 if it can import pytest, else the first python3 on PATH that can.
-# $1 (optional): the gremlin-actors binary, exported as GREMLIN_ACTORS_BIN for end-to-end tests.
+# $1 (optional): the gremlin-actors binary, exported as GREMLIN_ACTORS_BIN for end-to-end tests;
+# then, optionally, the test files to run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ $# -ge 1 ] && [ -n "$1" ]; then
@@ -20,4 +21,9 @@ if [ -z "$python" ]; then
   exit 2
 fi
 cd "$root"
-exec "$python" -m pytest -q -p no:cacheprovider adapters/pytest/tests
+# $2...: the test files to run (default: all of adapters/pytest/tests).
+shift $(( $# > 0 ? 1 : 0 ))
+if [ $# -eq 0 ]; then
+  set -- adapters/pytest/tests
+fi
+exec "$python" -m pytest -q -p no:cacheprovider "$@"
