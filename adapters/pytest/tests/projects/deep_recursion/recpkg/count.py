@@ -4,7 +4,8 @@ A gremlin that turns ``n - 1`` into ``n + 1`` makes countdown() recurse until Re
 about a thousand frames in this file.  With ``--tb=short`` pytest re-reads the statement of
 every frame, walking this module's syntax tree each time, so the cost grows with the file:
 the test that uses this project appends a large TABLE below (grow_table in
-test_verdicts_formatting.py) to make that cost plain.
+test_verdicts_formatting.py) to make that cost plain.  The table's rows say
+``# pragma: no mutate``: the table is there for its size, not to be mutated.
 """
 
 
@@ -19,6 +20,6 @@ def lookup(key):
 
 
 TABLE = {
-    "k0000": (0, "v0000", [0, 0]),
-    "k0001": (1, "v0001", [1, 1]),
+    "k0000": (0, "v0000", [0, 0]),  # pragma: no mutate
+    "k0001": (1, "v0001", [1, 1]),  # pragma: no mutate
 }
