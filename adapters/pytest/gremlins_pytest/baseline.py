@@ -13,11 +13,17 @@ COVERAGE.json: {"exit_code": N, "wall_ms": F, "tests": {nodeid: duration_ms},
 ids]}, "outside": [ids reached outside any test (imports, collection)]}.
 
 OUT.json (``--isolation``): {"exit_code": N, "tests": count, "runs": forks made, "ms": F,
-"alone_fail": {nodeid: [the earlier tests it needs, collection order] or null}}.  Every test
-runs alone in a child forked from the collected session; for each one that fails alone, the
-earlier tests (in collection order) that make it pass are narrowed down to a small set; null
-when even every earlier test does not make it pass (then only the whole suite is safe).
-Each exits with pytest's code.
+"alone_fail": {nodeid: [the earlier tests it needs, collection order] or null},
+"alone_hits": {nodeid: [gremlin ids]}}.  Every test runs alone in a child forked from the
+collected session; for each one that fails alone, the earlier tests (in collection order)
+that make it pass are narrowed down to a small set; null when even every earlier test does
+not make it pass (then only the whole suite is safe).  Each exits with pytest's code.
+
+``alone_hits`` are the sites each test reaches when it runs alone.  In the whole-suite run a
+test that uses a value made earlier (a module- or session-scoped fixture set up by the first
+test that asked for it, a memoized function called first by another test) does not reach the
+code that made it, yet it sees what a gremlin there changes; run alone, it makes the value
+itself.  A gremlin's tests are the tests that reach it in either run.
 """
 
 import argparse
@@ -25,6 +31,7 @@ import gc
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import time
@@ -129,9 +136,11 @@ class IsolationCheck:
     """pytest plugin: takes over the run-test loop.  Runs each test alone, then narrows down
     what the ones that fail alone need (see the module's docstring)."""
 
-    def __init__(self, out, durations):
+    def __init__(self, out, durations, recorder):
         self.out = out
         self.durations = durations
+        self.recorder = recorder  # the switch's stand-in: notes the sites a child reaches
+        self.hits_dir = out + ".hits"  # a child alone writes the sites it reached here
         self.failed = False  # in a child: a report failed
         self.runs = 0
         self.budget = PREREQUISITE_RUNS_TOTAL
@@ -144,14 +153,16 @@ class IsolationCheck:
         known = sum(self.durations.get(i.nodeid, 1000.0) for i in items)
         return 5.0 + 10.0 * known / 1000.0
 
-    def start(self, session, items):
-        """Fork a child that runs ``items`` in this order (exit code 0: all passed)."""
+    def start(self, session, items, record=False):
+        """Fork a child that runs ``items`` in this order (exit code 0: all passed); with
+        ``record``, it writes the sites it reached to hits_dir/PID.json."""
         self.runs += 1
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             code = 2
+            reached = self.recorder.current = set()
             try:
                 os.setpgid(0, 0)
                 self.failed = False
@@ -165,6 +176,8 @@ class IsolationCheck:
                 code = 1
             finally:
                 try:
+                    if record:
+                        self.write_hits(reached)
                     sys.stdout.flush()
                     sys.stderr.flush()
                 finally:
@@ -175,20 +188,43 @@ class IsolationCheck:
             pass
         return pid
 
+    def write_hits(self, reached):
+        """In a child: its reached sites, written whole or not at all."""
+        path = os.path.join(self.hits_dir, "%d.json" % os.getpid())
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump(sorted(reached), handle)
+        os.replace(path + ".tmp", path)
+
+    def read_hits(self, pid):
+        """The sites child ``pid`` reached, or None when it wrote none (killed at its limit)."""
+        path = os.path.join(self.hits_dir, "%d.json" % pid)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+        finally:
+            for name in (path, path + ".tmp"):
+                try:
+                    os.remove(name)
+                except OSError:
+                    pass
+
     def passes(self, session, items):
         """Whether ``items``, run in this order in a child forked from the collected session,
         all pass."""
         return _wait(self.start(session, items), self.limit_s(items)) == 0
 
-    def fail_alone(self, session, items, jobs):
+    def fail_alone(self, session, items, jobs, hits):
         """The items that fail when run alone: up to ``jobs`` children at once, then each
         failure checked again on its own (tests run side by side may get in each other's
-        way; that is not what is looked for here)."""
+        way; that is not what is looked for here).  ``hits`` gets each item's reached sites
+        alone (nodeid: sorted ids)."""
         queue, running, failed = list(items), {}, []
         while queue or running:
             while queue and len(running) < jobs:
                 item = queue.pop(0)
-                running[self.start(session, [item])] = (
+                running[self.start(session, [item], record=True)] = (
                     item, time.monotonic() + self.limit_s([item]))
             try:
                 done = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -208,6 +244,9 @@ class IsolationCheck:
                 item, _ = running.pop(pid)
                 if _wait(pid, 0) != 0:
                     failed.append(item)
+                reached = self.read_hits(pid)
+                if reached is not None:
+                    hits[item.nodeid] = sorted(set(hits.get(item.nodeid, ())) | set(reached))
         if jobs > 1:
             failed = [item for item in failed if not self.passes(session, [item])]
         order = {id(item): index for index, item in enumerate(items)}
@@ -249,13 +288,18 @@ class IsolationCheck:
             gc.freeze()  # children do not copy the collected objects when gc runs
         jobs = max(1, min(4, os.cpu_count() or 1))
         position = {id(item): index for index, item in enumerate(items)}
-        alone_fail = {}
-        for item in self.fail_alone(session, items, jobs):
+        alone_fail, alone_hits = {}, {}
+        os.makedirs(self.hits_dir, exist_ok=True)
+        try:
+            failing = self.fail_alone(session, items, jobs, alone_hits)
+        finally:
+            shutil.rmtree(self.hits_dir, ignore_errors=True)
+        for item in failing:
             needs = self.prerequisites(session, items[:position[id(item)]], item)
             alone_fail[item.nodeid] = None if needs is None else [i.nodeid for i in needs]
         data = {"exit_code": 0, "tests": len(items), "runs": self.runs,
                 "ms": round((time.perf_counter() - start) * 1000.0, 3),
-                "alone_fail": alone_fail}
+                "alone_fail": alone_fail, "alone_hits": alone_hits}
         with open(self.out, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
         return True
@@ -278,9 +322,13 @@ def main(argv=None):
         if args.durations:
             with open(args.durations, encoding="utf-8") as handle:
                 durations = json.load(handle).get("tests", {})
-        switch.active = None
-        return int(pytest.main(list(args.pytest_args),
-                               plugins=[IsolationCheck(args.isolation, durations)]))
+        recorder = Recorder()
+        switch.active = recorder
+        try:
+            return int(pytest.main(list(args.pytest_args),
+                                   plugins=[IsolationCheck(args.isolation, durations, recorder)]))
+        finally:
+            switch.active = None
     recorder = Recorder()
     switch.active = recorder
     coverage = Coverage(recorder)

@@ -51,7 +51,8 @@ class Site:
     """One gremlin: a single mutation at one place of one file."""
 
     __slots__ = ("operator", "description", "original", "replacement", "line", "column",
-                 "end_line", "end_column", "static", "order", "marker", "id", "legacy")
+                 "end_line", "end_column", "static", "order", "marker", "id", "legacy",
+                 "observed_by")
 
     def __init__(self, operator, description, original, replacement, span, static, order,
                  legacy=None):
@@ -67,6 +68,7 @@ class Site:
         self.order = order
         self.marker = None  # the ast.Constant holding the id inside the switch check
         self.id = None
+        self.observed_by = None  # a default argument's Observer (see _Transformer._observer)
 
     def sort_key(self):
         """Source order, then operator order (a legacy site: its family of the first
@@ -77,11 +79,70 @@ class Site:
 
     def as_manifest(self, relpath):
         """This gremlin's entry of manifest.json's ``gremlins`` list, without ``tests``."""
-        return {"id": self.id, "file": relpath, "line": self.line, "column": self.column,
+        entry = {"id": self.id, "file": relpath, "line": self.line, "column": self.column,
                 "end_line": self.end_line, "end_column": self.end_column,
                 "operator": self.operator, "description": self.description,
                 "original": self.original, "replacement": self.replacement,
                 "static": self.static}
+        if self.observed_by is not None:
+            entry["observed_by"] = self.observed_by.as_manifest()
+        return entry
+
+
+#: Decorators that neither look at a function's defaults nor stop its body from running
+#: when it is called (by their last name: ``functools.lru_cache``, ``x.setter``).
+CALL_ONLY_DECORATORS = {"staticmethod", "classmethod", "property", "setter", "getter",
+                        "deleter", "abstractmethod", "cache", "lru_cache", "cached_property"}
+
+
+class Observer:
+    """How a static gremlin in a default argument can be observed: the default's value lives
+    in the function object, and only a call (its body runs) or introspection of the function
+    reads it.  The instrumented body starts with a probe, ``SWITCH.active == 'call:<id>'``
+    (always false, no effect), so the baseline records which tests call the function;
+    ``prepare`` runs only those tests for the gremlin when it can rule out introspection
+    (see prepare.narrow_defaults).  Made only for a plain function (no decorator but those
+    of CALL_ONLY_DECORATORS, not a dunder, not named like a test) whose defaults with sites
+    are literals (evaluating them can neither fail nor have a side effect)."""
+
+    __slots__ = ("function", "classes", "owner")
+
+    def __init__(self, function, classes, owner):
+        self.function = function
+        self.classes = classes  # the enclosing classes, outermost first
+        self.owner = owner  # the site whose id names the probe
+
+    def probe(self):
+        return "call:" + self.owner.id
+
+    def as_manifest(self):
+        return {"function": self.function, "classes": list(self.classes), "probe": self.probe()}
+
+
+def _is_literal(node):
+    """A literal, a unary operator on one, or a tuple, list, set or dict of them."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return _is_literal(node.operand)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_is_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _is_literal(k) for k in node.keys) and all(
+            _is_literal(v) for v in node.values)
+    return False
+
+
+def _decorator_name(node):
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
+#: Compound statements whose header expression runs first when the body starts.
+_HEADER = {ast.If: "test", ast.While: "test", ast.For: "iter", ast.AsyncFor: "iter"}
 
 
 class Instrumented:
@@ -307,6 +368,7 @@ class _Transformer(ast.NodeTransformer):
         self.defaults = set()       # ids of argument defaults: the default operator's
         self.no_strings = set()     # ids of strings never mutated (__all__ and other dunders)
         self.loop_tails = set()     # ids of break/continue whose fall-through is the next turn
+        self.classes = []           # the classes whose body is being visited (at import time)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -385,19 +447,75 @@ class _Transformer(ast.NodeTransformer):
     # -- scopes: what runs at import time ------------------------------------------------
 
     def _visit_arguments(self, args):
+        """Visits the defaults; returns [(whether the default is a literal, its sites)]."""
         # Annotations are left alone; defaults run where the def statement runs.  A number or
         # string default is the default operator's (never the number or string operator's).
         for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
             if _number_value(default) is not None or _is_str(default):
                 self.defaults.add(id(default))
-        args.defaults = self._visit_list(args.defaults)
-        args.kw_defaults = self._visit_list(args.kw_defaults)
+        groups = []
+
+        def visit(nodes):
+            out = []
+            for node in nodes:
+                if node is None:
+                    out.append(None)
+                    continue
+                literal, before = _is_literal(node), len(self.sites)
+                out.append(self._visit_in(node, self.static))
+                groups.append((literal, self.sites[before:]))
+            return out
+
+        args.defaults = visit(args.defaults)
+        args.kw_defaults = visit(args.kw_defaults)
+        return groups
 
     def visit_FunctionDef(self, node):
+        calls_only = (all(_decorator_name(d) in CALL_ONLY_DECORATORS for d in node.decorator_list)
+                      and not (node.name.startswith("__") and node.name.endswith("__"))
+                      and not node.name.startswith("test"))
+        probe = self._probe_points(node) if self.static and calls_only else None
         node.decorator_list = self._visit_list(node.decorator_list)
-        self._visit_arguments(node.args)
+        groups = self._visit_arguments(node.args)
+        sites = [site for _, group in groups for site in group]
+        if probe and sites and all(literal for literal, group in groups if group):
+            observer = Observer(node.name, tuple(self.classes), sites[0])
+            for site in sites:
+                site.observed_by = observer
+            for offset, text, before in probe:
+                self._region(offset, offset, "insert",
+                             (lambda text=text: text.replace("%r", repr(observer.probe())),
+                              before))
         node.body = self._visit_list(node.body, static=False)
         return node
+
+    def _probe_points(self, node):
+        """Where the probe goes in a function's body: [(offset, text with %r for the probe's
+        name, whether it goes before a region starting there)], or None.  In front of the
+        first statement after the docstring when it is a simple one; around the header
+        expression of a first ``if``, ``while``, ``for``, ``with`` or ``match`` (``(probe or
+        (...))``, the same value); in a first ``try``, in front of its first statement."""
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and _is_str(body[0].value):
+            body = body[1:]  # the docstring stays the first statement
+        while body and isinstance(body[0], (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            body = body[0].body
+        if not body:
+            return None
+        first = body[0]
+        check = SWITCH + ".active == %r"
+        header = getattr(first, _HEADER.get(type(first), ""), None)
+        if header is None and isinstance(first, (ast.With, ast.AsyncWith)):
+            header = first.items[0].context_expr
+        if header is None and type(first).__name__ == "Match":
+            header = first.subject
+        if header is not None:
+            start, end = self.pos.offsets(header)
+            return [(start, "(" + check + " or (", True), (end, "))", False)]
+        if isinstance(first, (ast.Global, ast.Nonlocal)) or hasattr(first, "body"):
+            return None  # a declaration must come first; a def or class has no header here
+        start = self.pos.offset(*self.pos.start(first))
+        return [(start, check + "; ", True)]
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -411,7 +529,11 @@ class _Transformer(ast.NodeTransformer):
         node.bases = self._visit_list(node.bases)
         for kw in node.keywords:
             kw.value = self.visit(kw.value)
-        node.body = self._visit_list(node.body)
+        self.classes.append(node.name)
+        try:
+            node.body = self._visit_list(node.body)
+        finally:
+            self.classes.pop()
         return node
 
     def visit_AnnAssign(self, node):
@@ -912,7 +1034,8 @@ class _Writer:
     def _region(self, region):
         kind = region.kind
         if kind == "insert":
-            return region.data[0]
+            text = region.data[0]
+            return text() if callable(text) else text
         if kind == "fstring":
             text = ast.unparse(region.data)
             lines = self.source.count("\n", region.start, region.end)

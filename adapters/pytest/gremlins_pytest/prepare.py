@@ -20,7 +20,9 @@ Steps:
    create ("order-dependent"): the earlier tests it needs are narrowed down, printed on stderr
    (one line: ``order-dependent tests (fail when run alone): ...``) and kept in run.json
    (``order_dependent``: {test: [the tests it needs] or null for "the whole suite"}).
-5. The manifest: each gremlin's tests are the tests that reach it, ordered fastest first by
+5. The manifest: each gremlin's tests are the tests that reach it (in the baseline or when run
+   alone in the isolation check: a test that uses a scoped fixture or a memo another test set
+   up reaches that code only alone), ordered fastest first by
    duration bucket (0-30 ms, 30-300 ms, 0.3-3 s, ...: a noisy sample rarely changes a bucket),
    ties in collection order, so the same tree always gives the same order.  When one of them is
    order-dependent or needed by one, the tests of that group are added and the whole list is
@@ -41,6 +43,7 @@ import sys
 import time
 
 from . import fingerprint
+from . import observers
 from . import operators as ops
 from . import project as proj
 from .errors import UsageError
@@ -251,14 +254,27 @@ def with_dependencies(tests, groups):
     return result, touched
 
 
-def attach_tests(gremlins, coverage, order_dependent=None):
+def merge_alone_hits(coverage, alone_hits):
+    """Add to the baseline's hits the sites each test reached when it ran alone (the
+    isolation check): a test that used a value another test made first (a scoped fixture, a
+    memo) makes it itself there, and it sees a gremlin in that code (see baseline.py)."""
+    hits = coverage["hits"]
+    for nodeid, ids in alone_hits.items():
+        if nodeid in coverage["tests"]:
+            hits[nodeid] = sorted(set(hits.get(nodeid, ())) | set(ids))
+
+
+def attach_tests(gremlins, coverage, order_dependent=None, scan=None):
     """Fill each gremlin's ``tests`` and finish ``static`` from the baseline's coverage.
 
     A gremlin is static when its site runs at import time (by its position in the source, or
     because the baseline reached it outside any test).  A static gremlin that was reached at
-    all gets every test: its effect is fixed at import and may show anywhere.  A gremlin
+    all gets every test: its effect is fixed at import and may show anywhere; but one in a
+    default argument (its ``observed_by``, taken out of the entry here) gets only the tests
+    that can observe it when ``scan`` (observers.scan) shows which (observers.py).  A gremlin
     nobody reached gets [] (no_coverage).  Tests are ordered by order_tests, or in collection
-    order with the tests they depend on (see the module's docstring)."""
+    order with the tests they depend on (see the module's docstring).  Returns how many
+    static gremlins got fewer tests than the whole suite that way."""
     durations = coverage["tests"]
     order = [n for n in coverage.get("order") or [] if n in durations]
     order += [n for n in durations if n not in set(order)]
@@ -269,12 +285,20 @@ def attach_tests(gremlins, coverage, order_dependent=None):
     for nodeid, ids in coverage["hits"].items():
         for gid in ids:
             reached_by.setdefault(gid, set()).add(nodeid)
+    narrowed = 0
     for g in gremlins:
         reached = reached_by.get(g["id"], set())
+        observed_by = g.pop("observed_by", None)
         g["static"] = bool(g["static"] or g["id"] in outside)
         if g["static"]:  # the warm worker imports the project afresh for it (worker/zygote.py)
             g["zygote"] = True
-        if g["static"] and (reached or g["id"] in outside):
+        observers_ = None
+        if g["static"] and observed_by is not None and scan is not None:
+            observers_ = observers.observing_tests(observed_by, scan, reached_by, outside)
+        if observers_ is not None:
+            tests = observers_
+            narrowed += 1
+        elif g["static"] and (reached or g["id"] in outside):
             tests = set(order)
         else:
             tests = reached
@@ -283,7 +307,7 @@ def attach_tests(gremlins, coverage, order_dependent=None):
             g["tests"] = collection_order(tests, position)
         else:
             g["tests"] = order_tests(tests, durations, position)
-    return gremlins
+    return narrowed
 
 
 #: At most this many order-dependent tests are named on the console (all are in run.json).
@@ -380,7 +404,18 @@ def prepare_locked(args, project, operators, out, files):
         order_dependent = {t: None for t in coverage["tests"]}
     else:
         order_dependent = isolation["alone_fail"]
-    attach_tests(gremlins, coverage, order_dependent)
+        merge_alone_hits(coverage, isolation.get("alone_hits") or {})
+    scan = None
+    if any(g.get("observed_by") for g in gremlins):
+        scan = observers.scan(project, proj.read_source)
+        if scan.introspection:
+            log("default-argument gremlins run the whole suite: the project reads functions' "
+                "signatures (%s)" % ", ".join(scan.introspection[:3]))
+    narrowed = attach_tests(gremlins, coverage, order_dependent, scan)
+    if narrowed:
+        log("%s in default arguments: only the tests that call %s"
+            % (counted(narrowed, "static gremlin"), "its function" if narrowed == 1
+               else "their functions"))
     fingerprint.attach_fingerprints(gremlins, project, operators, pytest_args)
     manifest_path = os.path.join(out, "manifest.json")
     order = coverage.get("order") or list(coverage["tests"])

@@ -1,0 +1,165 @@
+"""Which tests can observe a static gremlin in a default argument.
+
+A default's value is computed once, when the ``def`` runs at import, and kept in the function
+object.  Until something reads it, a run with the gremlin on does exactly what a run without it
+does.  Only two things read it: a call of the function that leaves the argument out (the body
+then runs with it), and introspection of the function object (``__defaults__``,
+``inspect.signature`` and the like, by the project or by a library it hands the function to).
+The instrumenter puts a probe at the start of such a function's body (instrument.Observer), so
+the baseline and the isolation check record which tests call it.  Those tests are the ones that
+can observe the gremlin, provided introspection is ruled out.  This module rules it out, from
+every Python file of the project (code under test, tests, conftest files, scripts), or keeps the
+whole suite:
+
+- no file names an introspection tool (INTROSPECTION, as a name, an attribute or a string);
+- the function's name appears nowhere but where it is called, defined or imported: a function
+  passed around (``register(f)``, ``callbacks = [f]``, ``obj.method`` without a call) may reach
+  a library that reads its signature;
+- each enclosing class is plain: no decorator but ``dataclass`` and ``total_ordering``, no class
+  keyword but ``metaclass=ABCMeta``, and every base a builtin type, ``ABC``, ``Generic``,
+  ``Protocol`` or a plain class of the project (a library base class or metaclass may read the
+  methods' signatures when the class is made);
+- the function was never called outside a test (at import or collection time: then what it
+  returned may be kept and seen anywhere).
+
+When all hold, the gremlin's tests are the tests that called the function, in the baseline or
+alone (none: no test can observe it, ``no_coverage``).
+"""
+
+import ast
+import builtins
+import os
+
+#: Names that read a function's defaults or the arguments a call bound.
+INTROSPECTION = {"__defaults__", "__kwdefaults__", "__signature__", "signature", "from_callable",
+                 "getfullargspec", "getargspec", "getcallargs", "getargvalues",
+                 "getgeneratorlocals", "getcoroutinelocals", "gi_frame", "cr_frame", "ag_frame"}
+
+#: Class decorators that do not look at the methods' signatures.
+PLAIN_CLASS_DECORATORS = {"dataclass", "total_ordering"}
+#: Base classes (by last name) that do not look at the methods' signatures.
+PLAIN_BASES = {"ABC", "Generic", "Protocol"} | {
+    name for name, value in vars(builtins).items() if isinstance(value, type)}
+#: Folders never scanned.
+SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages"}
+
+
+def _last_name(node):
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
+class Scan:
+    """What the project's Python files show about introspection and passed-around names."""
+
+    def __init__(self):
+        self.introspection = []  # "file:line: name" of each use of an INTROSPECTION name
+        self.escaped = set()     # names used other than as the function of a call
+        self.classes = {}        # class name: [(plain decorators and keywords, [base names])]
+        self.aliases = {}        # ``import ... as`` name: the names it stands for
+
+    def read(self, relpath, source):
+        """Read one file (one that does not parse cannot run, and is skipped)."""
+        try:
+            tree = ast.parse(source, filename=relpath)
+        except (SyntaxError, ValueError):
+            return
+        called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        exported = set()  # the strings of __all__: names to import, not to look up
+        for node in ast.walk(tree):
+            targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
+            if (isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                    and any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets)):
+                exported.update(id(n) for n in ast.walk(node))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                self._name(relpath, node, node.id, id(node) in called)
+            elif isinstance(node, ast.Attribute):
+                self._name(relpath, node, node.attr, id(node) in called)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value in INTROSPECTION:
+                    self.introspection.append("%s:%d: %r" % (relpath, node.lineno, node.value))
+                if node.value.isidentifier() and id(node) not in exported:
+                    self.escaped.add(node.value)  # getattr(module, "f") and the like
+            elif isinstance(node, ast.alias):
+                name = node.name.rsplit(".", 1)[-1]
+                if name in INTROSPECTION:
+                    self.introspection.append("%s:%d: %s" % (relpath, node.lineno, name))
+                if node.asname:
+                    self.aliases.setdefault(node.asname, set()).add(name)
+            elif isinstance(node, ast.ClassDef):
+                plain = (all(_last_name(d) in PLAIN_CLASS_DECORATORS for d in node.decorator_list)
+                         and all(k.arg == "metaclass" and _last_name(k.value) == "ABCMeta"
+                                 for k in node.keywords))
+                bases = [_last_name(b) for b in node.bases]
+                self.classes.setdefault(node.name, []).append((plain, bases))
+
+    def _name(self, relpath, node, name, called):
+        if name in INTROSPECTION:
+            self.introspection.append("%s:%d: %s" % (relpath, node.lineno, name))
+        if not called and isinstance(node.ctx, ast.Load):
+            self.escaped.add(name)
+
+    def plain_class(self, name, seen=()):
+        """Whether every class of the project named ``name`` is plain (see the module's
+        docstring), its project bases too."""
+        found = self.classes.get(name)
+        if not found or name in seen:
+            return False
+        for plain, bases in found:
+            if not plain:
+                return False
+            for base in bases:
+                if base is None:
+                    return False
+                if base in self.classes:
+                    if not self.plain_class(base, seen + (name,)):
+                        return False
+                elif base not in PLAIN_BASES:
+                    return False
+        return True
+
+
+def python_files(project):
+    """Every project-relative ``.py`` file under the project, but in hidden folders, caches and
+    virtual environments (sorted)."""
+    found = []
+    for root, dirs, files in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if not (
+            d.startswith(".") or d in SKIPPED_DIRS or d.endswith(".egg-info")
+            or os.path.exists(os.path.join(root, d, "pyvenv.cfg"))))
+        found.extend(os.path.relpath(os.path.join(root, name), project)
+                     for name in sorted(files) if name.endswith(".py"))
+    return found
+
+
+def scan(project, read_source):
+    """The Scan of every Python file of the project (``read_source(path)``: its text)."""
+    result = Scan()
+    for relpath in python_files(project):
+        try:
+            source = read_source(os.path.join(project, relpath))
+        except (OSError, UnicodeDecodeError, SyntaxError):
+            continue  # a file Python cannot read cannot run either
+        result.read(relpath.replace(os.sep, "/"), source)
+    for alias in list(result.escaped):  # ``from m import f as g``; ``register(g)``
+        result.escaped.update(result.aliases.get(alias, ()))
+    return result
+
+
+def observing_tests(observed_by, scan_result, reached_by, outside):
+    """The tests that can observe a default-argument gremlin (a set, maybe empty), or None
+    when only the whole suite is safe."""
+    if scan_result.introspection or observed_by["function"] in scan_result.escaped:
+        return None
+    if not all(scan_result.plain_class(c) for c in observed_by["classes"]):
+        return None
+    probe = observed_by["probe"]
+    if probe in outside:
+        return None
+    return set(reached_by.get(probe, ()))

@@ -1,0 +1,103 @@
+"""Who can observe a gremlin (tests/projects/observed_defaults), through the real CLI.
+
+A static gremlin in a default argument runs only the tests that call its function, when no
+file of the project introspects functions and the function is not handed around
+(gremlins_pytest/observers.py); a gremlin in code that made a value another test uses later (a
+module-scoped fixture, a memo) runs the later test too (the isolation check's hits, see
+gremlins_pytest/baseline.py).  Each executor's verdicts equal a whole-suite run's, also for
+the gremlins narrowed down to no test at all (then the whole suite must let them survive).
+"""
+
+import pytest
+
+from adapter_support import (EXECUTORS, cli_run, copy_project, differences, killing_tests,
+                             read_run_files, statuses, whole_suite_verdict, whole_suite_verdicts)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    base = tmp_path_factory.mktemp("observed")
+    root = copy_project("observed_defaults", base / "observed_defaults")
+    return base, root, {}
+
+
+def run(project, executor):
+    base, root, done = project
+    if executor not in done:
+        proc, data = cli_run(root, executor, base / ("%s.json" % executor))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        done[executor] = (data, proc.stderr)
+    return done[executor][0]
+
+
+def gremlin(manifest, file, line, description):
+    found = [g for g in manifest["gremlins"] if g["file"] == "obs/" + file and g["line"] == line
+             and g["description"] == description]
+    assert len(found) == 1, (file, line, description)
+    return found[0]
+
+
+def names(g):
+    return sorted(t.split("::")[-1] for t in g["tests"])
+
+
+def test_a_default_argument_runs_only_the_tests_that_call_its_function(project):
+    run(project, "fork")
+    _, manifest = read_run_files(project[1])
+    every = len(manifest["tests"])
+    greeting = gremlin(manifest, "text.py", 4, 'default "hello" to \'XXhelloXX\'')
+    assert greeting["static"] and names(greeting) == ["test_greet", "test_greet_explicit"]
+    width = gremlin(manifest, "text.py", 16, "default 12 to 13")  # a method of a plain class
+    assert width["static"] and names(width) == ["test_banner"]
+    flag = gremlin(manifest, "text.py", 8, "True to False")  # nobody calls unused()
+    assert flag["static"] and flag["tests"] == []
+    # Seen without a call: handed to pydoc, called at import time, a library base class.
+    for file, line, description in (("wiring.py", 7, "default 2 to 3"),
+                                    ("wiring.py", 15, "default 3 to 4"),
+                                    ("wiring.py", 24, "default 5 to 6")):
+        assert len(gremlin(manifest, file, line, description)["tests"]) == every, (file, line)
+    assert "5 static gremlins in default arguments" in project[2]["fork"][1]
+    assert not any("observed_by" in g for g in manifest["gremlins"])
+
+
+def test_a_value_made_once_is_tested_by_every_test_that_uses_it(project):
+    data = run(project, "fork")
+    _, manifest = read_run_files(project[1])
+    retries = gremlin(manifest, "settings.py", 7, "3 to 4")  # made by a module-scoped fixture
+    assert names(retries) == ["test_name", "test_retries"]
+    assert statuses(data)[retries["id"]] == "zapped"
+    assert killing_tests(data)[retries["id"]] == "tests/test_settings.py::test_retries"
+    squares = gremlin(manifest, "settings.py", 12, "* to /")  # memoized
+    assert names(squares) == ["test_squares_exist", "test_squares_values"]
+    assert statuses(data)[squares["id"]] == "zapped"
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_verdicts_equal_a_whole_suite_run(project, executor):
+    base, root, _ = project
+    data = run(project, executor)
+    truth = whole_suite_verdicts(root, base)
+    assert differences(data, truth) == {}
+    run_json, manifest = read_run_files(root)
+    uncovered = [g["id"] for g in manifest["gremlins"] if g["static"] and not g["tests"]]
+    assert uncovered  # unused()'s default: no test calls it
+    for gid in uncovered:
+        assert whole_suite_verdict(run_json, gid, len(manifest["tests"]), base) == "survived"
+        assert statuses(data)[gid] == "no_coverage"
+
+
+def test_introspection_anywhere_in_the_project_keeps_the_whole_suite(tmp_path):
+    root = copy_project("observed_defaults", tmp_path / "observed_defaults")
+    (root / "tests" / "test_signature.py").write_text(
+        "import inspect\n\nfrom obs.text import greet\n\n\n"
+        "def test_signature():\n    assert inspect.signature(greet).parameters['greeting']"
+        ".default == 'hello'\n")
+    proc, data = cli_run(root, "fork", tmp_path / "fork.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the project reads functions' signatures (tests/test_signature.py:" in proc.stderr
+    _, manifest = read_run_files(root)
+    greeting = gremlin(manifest, "text.py", 4, 'default "hello" to \'XXhelloXX\'')
+    assert len(greeting["tests"]) == len(manifest["tests"])
+    assert statuses(data)[greeting["id"]] == "zapped"
+    assert killing_tests(data)[greeting["id"]] in ("tests/test_signature.py::test_signature",
+                                                   "tests/test_text.py::test_greet")
