@@ -134,9 +134,11 @@ def test_calc_tests_lists_are_exact(calc):
     mean_div = by_description(manifest, "calc/stats.py", 7, "/ to *")
     assert sorted(mean_div["tests"]) == ["tests/test_stats.py::test_mean",
                                          "tests/test_stats.py::test_variance"]
-    # A default argument is evaluated at import: static, every test may see it.
+    # A default argument is evaluated at import (static), but only a call of its function
+    # reads a literal one: the tests that call variance().
     default = by_description(manifest, "calc/stats.py", 21, "False to True")
-    assert default["static"] is True and len(default["tests"]) == 21
+    assert default["static"] is True
+    assert default["tests"] == ["tests/test_stats.py::test_variance"]
     assert not any(g["static"] for g in manifest["gremlins"] if g["file"] == "calc/arith.py")
 
 
@@ -209,8 +211,12 @@ def test_static_detection(hard):
     assert not static[(30, "* to /")]                # a lambda's body
     assert not static[(47, "> to >=")]               # a method body
     every = set(manifest["tests"])
+    callers = {"tests/test_shapes.py::test_in_range", "tests/test_shapes.py::test_shared"}
     for g in manifest["gremlins"]:
-        if g["static"]:
+        if g["static"] and g["file"] == "src/hard/shapes.py" and g["line"] == 38:
+            # in_range(x, low=0, high=10): literal defaults, seen only by its callers
+            assert set(g["tests"]) == callers, g
+        elif g["static"]:  # greet's times=1 + 1 is not a literal: greet's defaults see all
             assert set(g["tests"]) == every, g
 
 
