@@ -7,8 +7,10 @@ DIR/genlib/mod_K.py (flat layout, N modules of small pure functions: comparisons
 booleans, returns) and DIR/tests/test_mod_K.py (12 fast tests a module, a few of them weak on
 purpose, so that some gremlins survive).  With the default N = 5: 60 tests and about 120
 gremlins.  ``--constants`` adds import-time code to every module (module-level constants, a
-default argument, a decorator argument), so that about a sixth of the gremlins are static,
-and two tests that observe it.  The output depends only on the options, so every run benches
+computed default argument of a decorated function, a decorator argument, and a plain function
+with literal defaults, which only its callers can observe), so that with the default operators
+80 of the 265 gremlins are static (10 of them in those literal defaults), and three tests that
+observe it.  The output depends only on the options, so every run benches
 the same project.  Prints DIR.
 """
 
@@ -110,6 +112,10 @@ def twice(fn):
 @twice
 def shift(v, by=STEP + 1):
     return v + by
+
+
+def pad(v, width=6, fill="0"):
+    return str(v).rjust(width, fill)
 '''
 
 CONSTANT_TESTS = '''
@@ -122,6 +128,10 @@ def test_span():
 
 def test_shift():
     assert mod.shift(1) == 2 + 2 * {k}
+
+
+def test_pad():
+    assert mod.pad(7) == "000007"
 '''
 
 INI = """\
@@ -156,7 +166,7 @@ def main(argv):
     parser.add_argument("dir", help="folder to write the project into (created)")
     parser.add_argument("--modules", type=int, default=5, help="modules (12 tests each)")
     parser.add_argument("--constants", action="store_true",
-                        help="import-time code in every module: about a sixth of the gremlins static")
+                        help="import-time code in every module: 80 of 265 gremlins static")
     args = parser.parse_args(argv)
     if args.modules < 1:
         parser.error("--modules must be at least 1")
