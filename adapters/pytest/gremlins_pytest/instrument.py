@@ -98,25 +98,109 @@ CALL_ONLY_DECORATORS = {"staticmethod", "classmethod", "property", "setter", "ge
 class Observer:
     """How a static gremlin in a default argument can be observed: the default's value lives
     in the function object, and only a call (its body runs) or introspection of the function
-    reads it.  The instrumented body starts with a probe, ``SWITCH.active == 'call:<id>'``
+    reads it.  The instrumented body starts with a probe, ``SWITCH.active == 'call:...'``
     (always false, no effect), so the baseline records which tests call the function;
     ``prepare`` runs only those tests for the gremlin when it can rule out introspection
-    (see prepare.narrow_defaults).  Made only for a plain function (no decorator but those
-    of CALL_ONLY_DECORATORS, not a dunder, not named like a test) whose defaults with sites
-    are literals (evaluating them can neither fail nor have a side effect)."""
+    (observers.py).  Made only for a plain function (no decorator but those of
+    CALL_ONLY_DECORATORS, not a dunder, not named like a test) whose defaults with sites are
+    literals (evaluating them can neither fail nor have a side effect)."""
 
-    __slots__ = ("function", "classes", "owner")
+    __slots__ = ("function", "classes", "probe")
 
-    def __init__(self, function, classes, owner):
+    def __init__(self, function, classes, probe):
         self.function = function
         self.classes = classes  # the enclosing classes, outermost first
-        self.owner = owner  # the site whose id names the probe
-
-    def probe(self):
-        return "call:" + self.owner.id
+        self.probe = probe  # the name the function's probe records
 
     def as_manifest(self):
-        return {"function": self.function, "classes": list(self.classes), "probe": self.probe()}
+        return {"kind": "call", "function": self.function, "classes": list(self.classes),
+                "probe": self.probe}
+
+
+class GlobalObserver:
+    """How a static gremlin in a module-level constant (``NAME = <literal>``) can be
+    observed: through the module's global ``NAME``, read by the module's functions (each gets
+    a probe: the tests that call one can see it) or as an attribute ``module.NAME`` from
+    elsewhere (observers.py finds those, or keeps the whole suite).  Made only when no code of
+    the module outside a function body reads ``NAME`` (module level, class bodies, default
+    arguments, decorators, lambdas), ``NAME`` is bound once at module level, every function
+    reading it can carry a probe, and the value cannot fail to evaluate (_is_safe_constant)."""
+
+    __slots__ = ("names", "readers")
+
+    def __init__(self, names, readers):
+        self.names = names
+        self.readers = readers  # the probes of the functions that read them
+
+    def as_manifest(self):
+        return {"kind": "global", "names": list(self.names), "readers": list(self.readers)}
+
+
+def _is_safe_constant(node):
+    """A literal, or arithmetic on numbers that no single mutation can make fail: ``+`` and
+    ``-`` (which the arithmetic operator swaps), ``*`` by a non-zero number (it may become
+    ``/``), unary signs; no division, power or strings in arithmetic."""
+    if _is_literal(node):
+        return True
+    return _is_number_arithmetic(node)
+
+
+def _is_number_arithmetic(node):
+    value = _number_value(node)
+    if value is not None:
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _is_number_arithmetic(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+        if not (_is_number_arithmetic(node.left) and _is_number_arithmetic(node.right)):
+            return False
+        if isinstance(node.op, ast.Mult):
+            try:
+                return eval(compile(ast.Expression(node.right), "<constant>", "eval"),
+                            {"__builtins__": {}}) != 0
+            except Exception:  # noqa: BLE001 -- not worth a guess
+                return False
+        return True
+    return False
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _global_reads(tree):
+    """({name: [the functions whose body reads it]}, {names read outside any function body:
+    module level, class bodies, defaults, decorators, annotations, lambdas}, {name: times
+    bound at module level})."""
+    readers, elsewhere, bound = {}, set(), {}
+
+    def walk(node, function):
+        if isinstance(node, _FUNCTIONS):
+            for part in node.decorator_list + [node.args, node.returns]:
+                if part is not None:
+                    walk(part, function)
+            for statement in node.body:
+                walk(statement, node)
+            return
+        if isinstance(node, ast.Lambda):
+            walk(node.args, function)
+            walk(node.body, None)  # a lambda's body cannot carry a probe
+            return
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                if function is None:
+                    elsewhere.add(node.id)
+                else:
+                    readers.setdefault(node.id, [])
+                    if function not in readers[node.id]:
+                        readers[node.id].append(function)
+            elif function is None:
+                bound[node.id] = bound.get(node.id, 0) + 1
+        for child in ast.iter_child_nodes(node):
+            walk(child, function)
+
+    for statement in tree.body:
+        walk(statement, None)
+    return readers, elsewhere, bound
 
 
 def _is_literal(node):
@@ -354,8 +438,9 @@ class _Transformer(ast.NodeTransformer):
     written again from it) and records the text regions to rewrite; collects the Sites in
     creation order."""
 
-    def __init__(self, positions, operators, import_offset):
+    def __init__(self, positions, operators, import_offset, prefix="module"):
         self.pos = positions
+        self.prefix = prefix  # the file's id prefix: probes are named after it
         self.operators = set(operators)
         self.import_offset = import_offset  # static sites before it use __import__(SWITCH)
         self.sites = []
@@ -369,6 +454,39 @@ class _Transformer(ast.NodeTransformer):
         self.no_strings = set()     # ids of strings never mutated (__all__ and other dunders)
         self.loop_tails = set()     # ids of break/continue whose fall-through is the next turn
         self.classes = []           # the classes whose body is being visited (at import time)
+        self.probes = {}            # id(function): (its probe's name, where the probe goes)
+        self.constants = {}         # id(module-level statement): its GlobalObserver
+
+    def plan_constants(self, tree):
+        """Before the visit: the module-level constants whose readers are all functions that
+        can carry a probe (GlobalObserver), and those functions' probes."""
+        readers, elsewhere, bound = _global_reads(tree)
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign):
+                targets, value = statement.targets, statement.value
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                targets, value = [statement.target], statement.value
+            else:
+                continue
+            if not all(isinstance(n, ast.Name) for n in targets) or not _is_safe_constant(value):
+                continue
+            names = [n.id for n in targets]
+            if any(n in elsewhere or bound.get(n, 0) != 1 or (n.startswith("__") and n.endswith("__"))
+                   for n in names):
+                continue
+            functions = [f for n in names for f in readers.get(n, ())]
+            if not all(self._probe_for(f) for f in functions):
+                continue
+            self.constants[id(statement)] = GlobalObserver(
+                tuple(names), tuple(sorted({self.probes[id(f)][0] for f in functions})))
+
+    def _probe_for(self, node):
+        """The function's probe (name, points), made once; None when it cannot carry one."""
+        if id(node) not in self.probes:
+            points = self._probe_points(node)
+            name = "call:%s:%d:%d" % (self.prefix, node.lineno, node.col_offset)
+            self.probes[id(node)] = (name, points) if points else None
+        return self.probes[id(node)]
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -474,18 +592,20 @@ class _Transformer(ast.NodeTransformer):
         calls_only = (all(_decorator_name(d) in CALL_ONLY_DECORATORS for d in node.decorator_list)
                       and not (node.name.startswith("__") and node.name.endswith("__"))
                       and not node.name.startswith("test"))
-        probe = self._probe_points(node) if self.static and calls_only else None
         node.decorator_list = self._visit_list(node.decorator_list)
         groups = self._visit_arguments(node.args)
         sites = [site for _, group in groups for site in group]
-        if probe and sites and all(literal for literal, group in groups if group):
-            observer = Observer(node.name, tuple(self.classes), sites[0])
+        if (self.static and calls_only and sites and self._probe_for(node)
+                and all(literal for literal, group in groups if group)):
+            observer = Observer(node.name, tuple(self.classes), self.probes[id(node)][0])
             for site in sites:
                 site.observed_by = observer
-            for offset, text, before in probe:
-                self._region(offset, offset, "insert",
-                             (lambda text=text: text.replace("%r", repr(observer.probe())),
-                              before))
+        probe = self.probes.get(id(node))
+        if probe and (any(s.observed_by is not None for s in sites)
+                      or any(probe[0] in c.readers for c in self.constants.values())):
+            name, points = probe
+            for offset, text, before in points:
+                self._region(offset, offset, "insert", (text.replace("%r", repr(name)), before))
         node.body = self._visit_list(node.body, static=False)
         return node
 
@@ -536,11 +656,22 @@ class _Transformer(ast.NodeTransformer):
             self.classes.pop()
         return node
 
-    def visit_AnnAssign(self, node):
-        node.target = self.visit(node.target)
-        if node.value is not None:
-            node.value = self.visit(node.value)
+    def _observed_constant(self, node, visit):
+        """Visit a module-level assignment; its sites get its GlobalObserver, if it has one."""
+        before = len(self.sites)
+        visit()
+        observer = self.constants.get(id(node)) if self.static else None
+        if observer is not None:
+            for site in self.sites[before:]:
+                site.observed_by = observer
         return node
+
+    def visit_AnnAssign(self, node):
+        def visit():
+            node.target = self.visit(node.target)
+            if node.value is not None:
+                node.value = self.visit(node.value)
+        return self._observed_constant(node, visit)
 
     def _loop(self, node):
         for statement in _tails(node.body):
@@ -642,8 +773,7 @@ class _Transformer(ast.NodeTransformer):
         if any(isinstance(t, ast.Name) and t.id.startswith("__") and t.id.endswith("__")
                for t in node.targets):
             self.no_strings.update(id(n) for n in ast.walk(node.value))
-        self.generic_visit(node)
-        return node
+        return self._observed_constant(node, lambda: self.generic_visit(node))
 
     def visit_match_case(self, node):
         # Patterns are not expressions: a switch cannot stand there.
@@ -1034,8 +1164,7 @@ class _Writer:
     def _region(self, region):
         kind = region.kind
         if kind == "insert":
-            text = region.data[0]
-            return text() if callable(text) else text
+            return region.data[0]
         if kind == "fstring":
             text = ast.unparse(region.data)
             lines = self.source.count("\n", region.start, region.end)
@@ -1144,12 +1273,14 @@ def instrument_source(source, relpath, operators=ops.DEFAULT, filename=None, pre
     positions = _Positions(source)
     point = _import_point(tree, positions)
     import_offset = point[0] if point is not None else len(source) + 1
-    transformer = _Transformer(positions, operators, import_offset)
+    prefix = prefix or id_prefix(relpath)
+    transformer = _Transformer(positions, operators, import_offset, prefix)
+    transformer.plan_constants(tree)
     transformer.visit(tree)
     sites = transformer.sites
     if not sites:
         return Instrumented(_utf8_cookie(source), [])
-    _number(sites, prefix or id_prefix(relpath))
+    _number(sites, prefix)
     sites = sorted(sites, key=lambda site: site.id)
     regions = list(transformer.regions)
     if point is not None:

@@ -35,6 +35,11 @@ INTROSPECTION = {"__defaults__", "__kwdefaults__", "__signature__", "signature",
                  "getfullargspec", "getargspec", "getcallargs", "getargvalues",
                  "getgeneratorlocals", "getcoroutinelocals", "gi_frame", "cr_frame", "ag_frame"}
 
+#: Names that read a module's globals without naming them (a module constant's gremlin then
+#: runs the whole suite).
+DYNAMIC_ACCESS = {"vars", "dir", "globals", "__dict__", "__globals__", "getmembers",
+                  "getattr", "__getattribute__", "reload"}
+
 #: Class decorators that do not look at the methods' signatures.
 PLAIN_CLASS_DECORATORS = {"dataclass", "total_ordering"}
 #: Base classes (by last name) that do not look at the methods' signatures.
@@ -59,9 +64,15 @@ class Scan:
 
     def __init__(self):
         self.introspection = []  # "file:line: name" of each use of an INTROSPECTION name
+        self.dynamic = []        # "file:line: name" of each use of a DYNAMIC_ACCESS name
         self.escaped = set()     # names used other than as the function of a call
+        self.strings = set()     # identifiers written as strings (not in __all__)
+        self.imported = set()    # names imported by ``from ... import NAME``; "*" too
         self.classes = {}        # class name: [(plain decorators and keywords, [base names])]
         self.aliases = {}        # ``import ... as`` name: the names it stands for
+        self.attributes = {}     # NAME: [(file, function) of each ``x.NAME`` read; None where
+                                 # not in a module-level function or a method of a class]
+        self.functions = set()   # (file, name) of the module-level functions and methods
 
     def read(self, relpath, source):
         """Read one file (one that does not parse cannot run, and is skipped)."""
@@ -76,6 +87,7 @@ class Scan:
             if (isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
                     and any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets)):
                 exported.update(id(n) for n in ast.walk(node))
+        self._attribute_reads(relpath, tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Name):
                 self._name(relpath, node, node.id, id(node) in called)
@@ -86,6 +98,9 @@ class Scan:
                     self.introspection.append("%s:%d: %r" % (relpath, node.lineno, node.value))
                 if node.value.isidentifier() and id(node) not in exported:
                     self.escaped.add(node.value)  # getattr(module, "f") and the like
+                    self.strings.add(node.value)
+            elif isinstance(node, ast.ImportFrom):
+                self.imported.update(a.name for a in node.names)
             elif isinstance(node, ast.alias):
                 name = node.name.rsplit(".", 1)[-1]
                 if name in INTROSPECTION:
@@ -102,8 +117,44 @@ class Scan:
     def _name(self, relpath, node, name, called):
         if name in INTROSPECTION:
             self.introspection.append("%s:%d: %s" % (relpath, node.lineno, name))
+        if name in DYNAMIC_ACCESS:
+            self.dynamic.append("%s:%d: %s" % (relpath, node.lineno, name))
         if not called and isinstance(node.ctx, ast.Load):
             self.escaped.add(name)
+
+    def _attribute_reads(self, relpath, tree):
+        """attributes and functions: each ``x.NAME`` read, with the module-level function or
+        method of a module-level class whose own body holds it (None anywhere else: module
+        level, class bodies, decorators, defaults, nested functions, lambdas)."""
+        scoped = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+        def visit(node, where):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                self.attributes.setdefault(node.attr, []).append(where)
+            for child in ast.iter_child_nodes(node):
+                visit(child, None if isinstance(child, scoped) else where)
+
+        def function(node):
+            self.functions.add((relpath, node.name))
+            for part in node.decorator_list + [node.args, node.returns]:
+                if part is not None:
+                    visit(part, None)
+            for statement in node.body:
+                visit(statement, (relpath, node.name))
+
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                function(statement)
+            elif isinstance(statement, ast.ClassDef):
+                for part in statement.decorator_list + statement.bases:
+                    visit(part, None)
+                for inner in statement.body:
+                    if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        function(inner)
+                    else:
+                        visit(inner, None)
+            else:
+                visit(statement, None)
 
     def plain_class(self, name, seen=()):
         """Whether every class of the project named ``name`` is plain (see the module's
@@ -152,9 +203,21 @@ def scan(project, read_source):
     return result
 
 
-def observing_tests(observed_by, scan_result, reached_by, outside):
-    """The tests that can observe a default-argument gremlin (a set, maybe empty), or None
-    when only the whole suite is safe."""
+def _test_items(nodeids):
+    """{(file, function name): [its node ids]} (parameters and classes left out)."""
+    items = {}
+    for nodeid in nodeids:
+        path, _, rest = nodeid.partition("::")
+        name = rest.rsplit("::", 1)[-1].split("[", 1)[0]
+        items.setdefault((path, name), []).append(nodeid)
+    return items
+
+
+def observing_tests(observed_by, scan_result, reached_by, outside, nodeids=()):
+    """The tests that can observe a static gremlin with an ``observed_by`` (a set, maybe
+    empty), or None when only the whole suite is safe."""
+    if observed_by.get("kind") == "global":
+        return _global_observers(observed_by, scan_result, reached_by, outside, nodeids)
     if scan_result.introspection or observed_by["function"] in scan_result.escaped:
         return None
     if not all(scan_result.plain_class(c) for c in observed_by["classes"]):
@@ -163,3 +226,28 @@ def observing_tests(observed_by, scan_result, reached_by, outside):
     if probe in outside:
         return None
     return set(reached_by.get(probe, ()))
+
+
+def _global_observers(observed_by, scan_result, reached_by, outside, nodeids):
+    """A module constant's observers: the tests that call a function of its module that reads
+    it, the test functions that read it as an attribute (``module.NAME``), and every test
+    that is not a Python test function of the project (a doctest, a plugin's item), whose
+    code the scan cannot see."""
+    if scan_result.dynamic or "*" in scan_result.imported:
+        return None
+    items = _test_items(nodeids)
+    tests = set()
+    for name in observed_by["names"]:
+        if name in scan_result.strings or name in scan_result.imported:
+            return None
+        for where in scan_result.attributes.get(name, ()):
+            if where is None or where not in items:
+                return None  # read at module level, in a helper, a fixture, a nested function
+            tests.update(items[where])
+    for probe in observed_by["readers"]:
+        if probe in outside:
+            return None
+        tests.update(reached_by.get(probe, ()))
+    tests.update(n for key, ids in items.items() if key not in scan_result.functions
+                 for n in ids)
+    return tests

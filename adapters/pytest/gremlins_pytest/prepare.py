@@ -294,7 +294,8 @@ def attach_tests(gremlins, coverage, order_dependent=None, scan=None):
             g["zygote"] = True
         observers_ = None
         if g["static"] and observed_by is not None and scan is not None:
-            observers_ = observers.observing_tests(observed_by, scan, reached_by, outside)
+            observers_ = observers.observing_tests(observed_by, scan, reached_by, outside,
+                                                   order)
         if observers_ is not None:
             tests = observers_
             narrowed += 1
@@ -411,11 +412,14 @@ def prepare_locked(args, project, operators, out, files):
         if scan.introspection:
             log("default-argument gremlins run the whole suite: the project reads functions' "
                 "signatures (%s)" % ", ".join(scan.introspection[:3]))
+        if scan.dynamic:
+            log("module-constant gremlins run the whole suite: the project reads attributes "
+                "by computed names (%s)" % ", ".join(scan.dynamic[:3]))
     narrowed = attach_tests(gremlins, coverage, order_dependent, scan)
     if narrowed:
-        log("%s in default arguments: only the tests that call %s"
-            % (counted(narrowed, "static gremlin"), "its function" if narrowed == 1
-               else "their functions"))
+        log("%s in default arguments and module constants: only the tests that can "
+            "observe %s" % (counted(narrowed, "static gremlin"),
+                            "it" if narrowed == 1 else "them"))
     fingerprint.attach_fingerprints(gremlins, project, operators, pytest_args)
     manifest_path = os.path.join(out, "manifest.json")
     order = coverage.get("order") or list(coverage["tests"])
