@@ -24,6 +24,18 @@ whole suite:
 
 When all hold, the gremlin's tests are the tests that called the function, in the baseline or
 alone (none: no test can observe it, ``no_coverage``).
+
+A module constant (``NAME = <literal or + - * arithmetic on numbers>``, bound once, read by no
+module-level code of its module: instrument.GlobalObserver) is read only through its module's
+global ``NAME``, by the module's functions (each carries a probe), or as an attribute
+``module.NAME``.  Its tests are the tests that called one of those functions, the test
+functions that read ``.NAME`` themselves, and every collected test that is not a Python
+function the scan saw (a doctest, a plugin's item: their code is not visible here).  The whole
+suite instead when any file reads attributes by computed names (DYNAMIC_ACCESS: ``getattr``,
+``vars``, ``__dict__``, ...) or imports ``*``, when ``NAME`` is imported by name (``from m
+import NAME`` copies it at import time), written as a string, or read as ``.NAME`` anywhere but
+directly in a test function (module level, a helper, a fixture, a nested function), or when a
+reading function was called outside a test.
 """
 
 import ast

@@ -59,8 +59,8 @@ def site_lines(source, gremlins):
     return lines
 
 
-PROBE = re.compile(r"_gremlins_switch\.active == 'call:\w+'; ")
-PROBE_AROUND = re.compile(r"\(_gremlins_switch\.active == 'call:\w+' or \(")
+PROBE = re.compile(r"_gremlins_switch\.active == 'call:[\w:]+'; ")
+PROBE_AROUND = re.compile(r"\(_gremlins_switch\.active == 'call:[\w:]+' or \(")
 
 
 def without_probe(after, before):

@@ -211,12 +211,20 @@ def test_static_detection(hard):
     assert not static[(30, "* to /")]                # a lambda's body
     assert not static[(47, "> to >=")]               # a method body
     every = set(manifest["tests"])
-    callers = {"tests/test_shapes.py::test_in_range", "tests/test_shapes.py::test_shared"}
+    narrowed = {
+        # in_range(x, low=0, high=10): literal defaults, seen only by its callers
+        ("src/hard/shapes.py", 38): {"tests/test_shapes.py::test_in_range",
+                                     "tests/test_shapes.py::test_shared"},
+        # WIDTH = 6, read only by label(): its callers
+        ("src/hard/flow.py", 5): {"tests/test_flow.py::test_label",
+                                  "tests/test_flow.py::test_shared"},
+        # THRESHOLD = 2 + 3 is read by nothing
+        ("src/hard/shapes.py", 13): set(),
+    }
     for g in manifest["gremlins"]:
-        if g["static"] and g["file"] == "src/hard/shapes.py" and g["line"] == 38:
-            # in_range(x, low=0, high=10): literal defaults, seen only by its callers
-            assert set(g["tests"]) == callers, g
-        elif g["static"]:  # greet's times=1 + 1 is not a literal: greet's defaults see all
+        if g["static"] and (g["file"], g["line"]) in narrowed:
+            assert set(g["tests"]) == narrowed[(g["file"], g["line"])], g
+        elif g["static"]:  # e.g. greet's times=1 + 1 is not a literal: greet's defaults see all
             assert set(g["tests"]) == every, g
 
 
@@ -231,8 +239,8 @@ def test_cold_verdicts_on_hardcases_use_the_instrumented_src_layout(hard, tmp_pa
                                    "return decorate to return None")["id"]
     code, _, output = cold(run, broken_import, tmp_path)
     assert code == 1 and "collection" in output
-    untested = by_description(manifest, "src/hard/shapes.py", 13, "+ to -")["id"]
-    assert cold(run, untested, tmp_path)[:2] == (0, None)  # THRESHOLD is never checked
+    # THRESHOLD is read by nothing: no test can observe its gremlin (no_coverage, never run).
+    assert by_description(manifest, "src/hard/shapes.py", 13, "+ to -")["tests"] == []
 
 
 def test_ids_are_stable_when_the_project_moves(hard, tmp_path):
