@@ -103,17 +103,24 @@ def test_verdicts_equal_a_whole_suite_run(project, executor):
         assert statuses(data)[gid] == "no_coverage"
 
 
+def run_with_test(tmp_path, name, text):
+    """A fork run on a copy of the project with one more test file: (process, results,
+    manifest)."""
+    root = copy_project("observed_defaults", tmp_path / "observed_defaults")
+    (root / "tests" / name).write_text(text)
+    proc, data = cli_run(root, "fork", tmp_path / "fork.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc, data, read_run_files(root)[1]
+
+
 def test_introspection_anywhere_in_the_project_keeps_the_whole_suite(tmp_path):
     """inspect.signature in a test: default arguments run the whole suite."""
-    root = copy_project("observed_defaults", tmp_path / "observed_defaults")
-    (root / "tests" / "test_signature.py").write_text(
+    proc, data, manifest = run_with_test(
+        tmp_path, "test_signature.py",
         "import inspect\n\nfrom obs.text import greet\n\n\n"
         "def test_signature():\n    assert inspect.signature(greet).parameters['greeting']"
         ".default == 'hello'\n")
-    proc, data = cli_run(root, "fork", tmp_path / "fork.json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "the project reads functions' signatures (tests/test_signature.py:" in proc.stderr
-    _, manifest = read_run_files(root)
     greeting = gremlin(manifest, "text.py", 4, 'default "hello" to \'XXhelloXX\'')
     assert len(greeting["tests"]) == len(manifest["tests"])
     retries = gremlin(manifest, "limits.py", 3, "3 to 4")  # a module constant: still narrowed
@@ -125,16 +132,13 @@ def test_introspection_anywhere_in_the_project_keeps_the_whole_suite(tmp_path):
 
 def test_attributes_read_by_computed_names_keep_the_whole_suite(tmp_path):
     """getattr with a computed name in a test: module constants run the whole suite."""
-    root = copy_project("observed_defaults", tmp_path / "observed_defaults")
-    (root / "tests" / "test_computed.py").write_text(
+    proc, data, manifest = run_with_test(
+        tmp_path, "test_computed.py",
         "from obs import limits\n\n\n"
         "def test_computed():\n    name = 'TIME' + 'OUT'\n"
         "    assert getattr(limits, name) == 15\n")
-    proc, data = cli_run(root, "fork", tmp_path / "fork.json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ("the project reads attributes by computed names (tests/test_computed.py:6: getattr)"
             in proc.stderr)
-    _, manifest = read_run_files(root)
     timeout = gremlin(manifest, "limits.py", 4, "10 to 11")
     assert len(timeout["tests"]) == len(manifest["tests"])
     assert statuses(data)[timeout["id"]] == "zapped"
