@@ -68,7 +68,7 @@ class Site:
         self.order = order
         self.marker = None  # the ast.Constant holding the id inside the switch check
         self.id = None
-        self.observed_by = None  # a default argument's Observer (see _Transformer._observer)
+        self.observed_by = None  # an Observer or GlobalObserver: who can see a static site
 
     def sort_key(self):
         """Source order, then operator order (a legacy site: its family of the first
@@ -217,7 +217,11 @@ def _is_literal(node):
     return False
 
 
-def _decorator_name(node):
+def last_name(node):
+    """The last name of ``a.b.c``, ``f(...)``'s ``f`` or ``C[T]``'s ``C`` (decorators, base
+    classes), or None."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
     if isinstance(node, ast.Call):
         node = node.func
     if isinstance(node, ast.Attribute):
@@ -471,14 +475,27 @@ class _Transformer(ast.NodeTransformer):
             if not all(isinstance(n, ast.Name) for n in targets) or not _is_safe_constant(value):
                 continue
             names = [n.id for n in targets]
-            if any(n in elsewhere or bound.get(n, 0) != 1 or (n.startswith("__") and n.endswith("__"))
-                   for n in names):
+            if any(n in elsewhere or bound.get(n, 0) != 1
+                   or (n.startswith("__") and n.endswith("__")) for n in names):
                 continue
             functions = [f for n in names for f in readers.get(n, ())]
             if not all(self._probe_for(f) for f in functions):
                 continue
             self.constants[id(statement)] = GlobalObserver(
                 tuple(names), tuple(sorted({self.probes[id(f)][0] for f in functions})))
+
+    def place_probes(self):
+        """After the visit: the probes that some site's observer needs, each once."""
+        points = {probe[0]: probe[1] for probe in self.probes.values() if probe}
+        needed = set()
+        for site in self.sites:
+            if isinstance(site.observed_by, Observer):
+                needed.add(site.observed_by.probe)
+            elif isinstance(site.observed_by, GlobalObserver):
+                needed.update(site.observed_by.readers)
+        for name in sorted(needed):
+            for offset, text, before in points[name]:
+                self._region(offset, offset, "insert", (text.replace("%r", repr(name)), before))
 
     def _probe_for(self, node):
         """The function's probe (name, points), made once; None when it cannot carry one."""
@@ -589,7 +606,9 @@ class _Transformer(ast.NodeTransformer):
         return groups
 
     def visit_FunctionDef(self, node):
-        calls_only = (all(_decorator_name(d) in CALL_ONLY_DECORATORS for d in node.decorator_list)
+        calls_only = (all(not isinstance(d, ast.Subscript)
+                              and last_name(d) in CALL_ONLY_DECORATORS
+                              for d in node.decorator_list)
                       and not (node.name.startswith("__") and node.name.endswith("__"))
                       and not node.name.startswith("test"))
         node.decorator_list = self._visit_list(node.decorator_list)
@@ -600,12 +619,6 @@ class _Transformer(ast.NodeTransformer):
             observer = Observer(node.name, tuple(self.classes), self.probes[id(node)][0])
             for site in sites:
                 site.observed_by = observer
-        probe = self.probes.get(id(node))
-        if probe and (any(s.observed_by is not None for s in sites)
-                      or any(probe[0] in c.readers for c in self.constants.values())):
-            name, points = probe
-            for offset, text, before in points:
-                self._region(offset, offset, "insert", (text.replace("%r", repr(name)), before))
         node.body = self._visit_list(node.body, static=False)
         return node
 
@@ -1277,6 +1290,7 @@ def instrument_source(source, relpath, operators=ops.DEFAULT, filename=None, pre
     transformer = _Transformer(positions, operators, import_offset, prefix)
     transformer.plan_constants(tree)
     transformer.visit(tree)
+    transformer.place_probes()
     sites = transformer.sites
     if not sites:
         return Instrumented(_utf8_cookie(source), [])

@@ -42,6 +42,8 @@ import ast
 import builtins
 import os
 
+from .instrument import last_name
+
 #: Names that read a function's defaults or the arguments a call bound.
 INTROSPECTION = {"__defaults__", "__kwdefaults__", "__signature__", "signature", "from_callable",
                  "getfullargspec", "getargspec", "getcallargs", "getargvalues",
@@ -59,16 +61,6 @@ PLAIN_BASES = {"ABC", "Generic", "Protocol"} | {
     name for name, value in vars(builtins).items() if isinstance(value, type)}
 #: Folders never scanned.
 SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages"}
-
-
-def _last_name(node):
-    if isinstance(node, ast.Subscript):
-        node = node.value
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else None
 
 
 class Scan:
@@ -120,10 +112,10 @@ class Scan:
                 if node.asname:
                     self.aliases.setdefault(node.asname, set()).add(name)
             elif isinstance(node, ast.ClassDef):
-                plain = (all(_last_name(d) in PLAIN_CLASS_DECORATORS for d in node.decorator_list)
-                         and all(k.arg == "metaclass" and _last_name(k.value) == "ABCMeta"
+                plain = (all(last_name(d) in PLAIN_CLASS_DECORATORS for d in node.decorator_list)
+                         and all(k.arg == "metaclass" and last_name(k.value) == "ABCMeta"
                                  for k in node.keywords))
-                bases = [_last_name(b) for b in node.bases]
+                bases = [last_name(b) for b in node.bases]
                 self.classes.setdefault(node.name, []).append((plain, bases))
 
     def _name(self, relpath, node, name, called):

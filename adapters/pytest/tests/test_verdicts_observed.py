@@ -3,9 +3,9 @@
 A static gremlin in a default argument runs only the tests that call its function, when no
 file of the project introspects functions and the function is not handed around; one in a
 module constant only the tests that call a function reading it or read it as an attribute,
-when nothing reads attributes by computed names (gremlins_pytest/observers.py); a gremlin in code that made a value another test uses later (a
-module-scoped fixture, a memo) runs the later test too (the isolation check's hits, see
-gremlins_pytest/baseline.py).  Each executor's verdicts equal a whole-suite run's, also for
+when nothing reads attributes by computed names (gremlins_pytest/observers.py); a gremlin in
+code that made a value another test uses later (a module-scoped fixture, a memo) runs the
+later test too (the isolation check's hits, see gremlins_pytest/baseline.py).  Each executor's verdicts equal a whole-suite run's, also for
 the gremlins narrowed down to no test at all (then the whole suite must let them survive).
 """
 
